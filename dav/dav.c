@@ -1,0 +1,341 @@
+/*
+ * dav.c: the entry points of the WebDAV module, URL resolution, the one
+ * access question, and the mapping of storage errors to statuses.
+ *
+ * URL space (DESIGN.md): "/" is a virtual collection whose only member is
+ * "dav/"; "/dav/" lists the repositories the caller may see; everything
+ * below "/dav/<repo>/" is files. A collection answers at its URL with or
+ * without the trailing slash, never with a redirect (CLIENTS.md 2).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "dav_int.h"
+#include "coffer/banned.h"
+
+int
+dav_status_from_stor(int err, int missing)
+{
+    switch (-err) {
+    case 0:
+        return 200;
+    case ENOENT:
+    case ENOTDIR:
+        return missing;
+    case EEXIST:
+        return 405;     /* RFC 4918 9.3.1: MKCOL on an existing resource */
+    case EACCES:
+    case EPERM:
+    case ELOOP:         /* a symbolic link: never followed, never served */
+    case EROFS:
+        return 403;
+    case ENOSPC:
+    case EDQUOT:
+        return 507;
+    case ENAMETOOLONG:
+        return 414;
+    case EBUSY:
+        return 503;
+    case EISDIR:
+        return 405;
+    case ENOTEMPTY:
+        return 409;
+    case ENOLCK:
+        return 423;     /* a member locked by someone else */
+    default:
+        return 500;
+    }
+}
+
+bool
+dav_is_apple_file(const char *name)
+{
+    return (name[0] == '.' && name[1] == '_') || strcmp(name, ".DS_Store") == 0;
+}
+
+void
+dav_etag(const struct stor_stat *st, char out[80])
+{
+    uint64_t m = (uint64_t)st->mtime.tv_sec * 1000000000ull + (uint64_t)st->mtime.tv_nsec;
+
+    /* inode, size and nanosecond mtime: changes whenever a PUT lands (a new
+     * inode every time), strong from the first moment (CLIENTS.md 1) */
+    snprintf(out, 80, "\"%" PRIx64 "-%" PRIx64 "-%" PRIx64 "\"", st->ino, st->size, m);
+}
+
+void
+dav_href_path(struct cf_buf *b, const struct stor_repo *repo, const char *path,
+              bool collection)
+{
+    cf_buf_adds(b, "/dav/");
+    if (repo != NULL) {
+        cf_buf_add_urlenc(b, cf_str_from(repo->name));
+        cf_buf_addc(b, '/');
+        if (path[0] != '\0') {
+            cf_buf_add_urlenc(b, cf_str_from(path));
+            if (collection)
+                cf_buf_addc(b, '/');
+        }
+    }
+}
+
+void
+dav_href(struct cf_buf *b, const struct dav_res *r)
+{
+    if (r->kind == DAV_SERVER_ROOT) {
+        cf_buf_addc(b, '/');
+        return;
+    }
+    dav_href_path(b, r->kind == DAV_REPO ? r->repo : NULL, r->kind == DAV_REPO ? r->path : "",
+                  !r->exists || r->st.is_dir);
+}
+
+void
+dav_error_body(struct cf_req *req, const char *condition, const struct cf_buf *hrefs)
+{
+    struct cf_buf b = CF_BUF_INIT;
+
+    cf_resp_reset(req);
+    dav_xml_head(&b);
+    cf_buf_addf(&b, "<D:error xmlns:D=\"DAV:\"><D:%s>", condition);
+    if (hrefs != NULL)
+        cf_buf_add(&b, hrefs->data, hrefs->len);
+    cf_buf_addf(&b, "</D:%s></D:error>\n", condition);
+    cf_resp_header(req, "Content-Type", "application/xml; charset=utf-8");
+    cf_resp_addbuf(req, &b);
+    cf_buf_release(&b);
+}
+
+int
+dav_resolve(struct dav_req *d, const struct dav_path *url, struct dav_res *out)
+{
+    struct cf_str p = cf_str_make(url->path, url->len);
+    struct cf_str name, rest;
+    ssize_t slash;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    if (cf_str_eq(p, CF_STR("/"))) {
+        out->kind = DAV_SERVER_ROOT;
+        out->exists = true;
+        out->st.is_dir = true;
+        out->path = "";
+        return 0;
+    }
+    if (!cf_str_has_prefix(p, CF_STR("/dav")) || (p.len > 4 && p.p[4] != '/'))
+        return 404;
+    if (p.len <= 5) {
+        out->kind = DAV_DAV_ROOT;
+        out->exists = true;
+        out->st.is_dir = true;
+        out->path = "";
+        return 0;
+    }
+    rest = cf_str_make(p.p + 5, p.len - 5);
+    slash = cf_str_find(rest, '/');
+    name = cf_str_make(rest.p, slash < 0 ? rest.len : (size_t)slash);
+    out->kind = DAV_REPO;
+    out->repo = stor_repos_find(d->ctx->repos, name);
+    if (out->repo == NULL || !acl_repo_visible(d->ctx->acl, d->req->user_id, out->repo))
+        return 404;
+    out->path = slash < 0 ? "" : rest.p + slash + 1;
+    rc = stor_stat(out->repo, out->path, &out->st);
+    if (rc == -ENOENT && url->raw != NULL) {
+        /* a name stored decomposed (NFD) by another program: try it as sent */
+        struct dav_path raw = *url;
+        struct dav_res r2;
+
+        raw.path = url->raw;
+        raw.len = strlen(url->raw);
+        raw.raw = NULL;
+        if (dav_resolve(d, &raw, &r2) == 0 && r2.exists) {
+            *out = r2;
+            return 0;
+        }
+    }
+    out->exists = rc == 0;
+    if (rc < 0 && rc != -ENOENT && rc != -ENOTDIR) {
+        /* a link or a special file: it is there, but not ours to serve */
+        if (rc == -ELOOP || rc == -EPERM)
+            return 403;
+        return dav_status_from_stor(rc, 404);
+    }
+    if (out->exists && !out->st.is_dir && url->slash)
+        return 404;     /* "file/" names nothing */
+    return 0;
+}
+
+/* Host header or URL authority without a default port, for comparison. */
+static struct cf_str
+dav_authority(struct cf_str a, bool tls)
+{
+    struct cf_str dflt = tls ? CF_STR(":443") : CF_STR(":80");
+
+    if (a.len > dflt.len && cf_str_eq(cf_str_make(a.p + a.len - dflt.len, dflt.len), dflt))
+        a.len -= dflt.len;
+    return a;
+}
+
+int
+dav_url_to_path(struct dav_req *d, struct cf_str url, struct dav_path *out)
+{
+    struct cf_str path;
+    ssize_t cut;
+
+    url = cf_str_trim(url);
+    if (cf_str_has_prefix_ci(url, CF_STR("http://")) ||
+        cf_str_has_prefix_ci(url, CF_STR("https://"))) {
+        bool https = url.p[4] == 's' || url.p[4] == 'S';
+        size_t skip = https ? 8 : 7;
+        struct cf_str rest = cf_str_make(url.p + skip, url.len - skip);
+        ssize_t slash = cf_str_find(rest, '/');
+        struct cf_str auth = cf_str_make(rest.p, slash < 0 ? rest.len : (size_t)slash);
+
+        /* RFC 4918 9.8.5 / 9.9.4: a destination on another server is a 502 */
+        if (!cf_str_eq_ci(dav_authority(auth, https), dav_authority(d->req->host, d->req->tls)))
+            return 502;
+        path = slash < 0 ? CF_STR("/") : cf_str_make(rest.p + slash, rest.len - (size_t)slash);
+    } else if (url.len > 0 && url.p[0] == '/') {
+        path = url;
+    } else {
+        return 400;
+    }
+    if ((cut = cf_str_find(path, '?')) >= 0)
+        path.len = (size_t)cut;
+    if ((cut = cf_str_find(path, '#')) >= 0)
+        path.len = (size_t)cut;
+    return dav_path_normalize(d->req->pool, path, d->ctx->conf->max_path, out);
+}
+
+int
+dav_allowed(struct dav_req *d, const struct dav_res *r, unsigned want)
+{
+    if (r->kind != DAV_REPO)
+        return 0;       /* the virtual collections show only what is visible */
+    if (acl_check(d->ctx->acl, d->req->user_id, r->repo, r->path, want))
+        return 0;
+    if (!acl_check(d->ctx->acl, d->req->user_id, r->repo, r->path, ACL_READ))
+        return 404;
+    d->req->err_msg = "you do not have permission for this";
+    return 403;
+}
+
+int
+dav_options(struct cf_req *req)
+{
+    /* RFC 4918 10.1, 18: classes 1 and 2; MS-WDV 3.2.5.2: MS-Author-Via */
+    cf_resp_header(req, "DAV", "1, 2");
+    cf_resp_header(req, "MS-Author-Via", "DAV");
+    cf_resp_header(req, "Allow", DAV_ALLOW);
+    cf_resp_header(req, "Accept-Ranges", "bytes");
+    return 200;
+}
+
+static void
+dav_req_init(struct dav_req *d, struct dav_ctx *ctx, struct cf_req *req)
+{
+    memset(d, 0, sizeof(*d));
+    d->ctx = ctx;
+    d->req = req;
+    d->put.fd = d->put.dirfd = -1;
+}
+
+int
+dav_begin(struct dav_ctx *ctx, struct cf_req *req)
+{
+    struct dav_req *d = cf_pool_calloc(req->pool, sizeof(*d));
+    int rc;
+
+    dav_req_init(d, ctx, req);
+    req->state = d;
+    if ((rc = dav_path_normalize(req->pool, req->path_raw, ctx->conf->max_path, &d->url)) != 0) {
+        req->err_msg = rc == 414 ? "the path is too long" : "the path is not valid";
+        return rc;
+    }
+    if (req->method == CF_M_OPTIONS)
+        return dav_options(req);
+    if ((rc = dav_resolve(d, &d->url, &d->res)) != 0)
+        return rc;
+
+    switch (req->method) {
+    case CF_M_GET:
+    case CF_M_HEAD:
+        return 0;
+    case CF_M_PUT:
+        return dav_put_begin(d);
+    case CF_M_PROPFIND:
+        return dav_propfind_begin(d);
+    case CF_M_PROPPATCH:
+    case CF_M_LOCK:
+        req->sink = CF_BODY_MEM;
+        req->body_max = ctx->conf->max_xml_body;
+        return 0;
+    case CF_M_MKCOL:
+        /* RFC 4918 9.3: a body we do not understand is a 415 */
+        if ((req->has_length && req->content_length > 0) || req->chunked) {
+            req->err_msg = "MKCOL takes no body";
+            return 415;
+        }
+        return 0;
+    case CF_M_DELETE:
+    case CF_M_COPY:
+    case CF_M_MOVE:
+    case CF_M_UNLOCK:
+        return 0;
+    default:
+        cf_resp_header(req, "Allow", DAV_ALLOW);
+        return 405;
+    }
+}
+
+int
+dav_finish(struct dav_ctx *ctx, struct cf_req *req)
+{
+    struct dav_req *d = req->state;
+
+    (void)ctx;
+    switch (req->method) {
+    case CF_M_GET:
+    case CF_M_HEAD:
+        return dav_get(d);
+    case CF_M_PUT:
+        return dav_put_finish(d);
+    case CF_M_PROPFIND:
+        return dav_propfind_finish(d);
+    case CF_M_PROPPATCH:
+        return dav_proppatch_finish(d);
+    case CF_M_LOCK:
+        return dav_lock_finish(d);
+    case CF_M_UNLOCK:
+        return dav_unlock(d);
+    case CF_M_MKCOL:
+        return dav_mkcol(d);
+    case CF_M_DELETE:
+        return dav_delete(d);
+    case CF_M_COPY:
+    case CF_M_MOVE:
+        return dav_copymove(d);
+    default:
+        return 405;
+    }
+}
+
+void
+dav_done(struct dav_ctx *ctx, struct cf_req *req)
+{
+    struct dav_req *d = req->state;
+
+    (void)ctx;
+    if (d == NULL)
+        return;
+    if (d->put_open) {
+        stor_put_abort(&d->put);
+        d->put_open = false;
+    }
+    dav_propfind_done(d);
+    req->state = NULL;
+}

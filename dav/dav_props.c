@@ -1,0 +1,959 @@
+/*
+ * dav_props.c: PROPFIND (RFC 4918 9.1) and PROPPATCH (9.2), live and dead
+ * properties (15, and RFC 4331 for quota).
+ *
+ * PROPFIND is streamed: the response head goes out, then a producer writes
+ * the multistatus entry by entry as the socket drains, walking the tree
+ * with one open directory per level. Dead properties of a collection's
+ * members come from one query per collection, held in a small table for as
+ * long as that collection is being listed, so memory follows the depth of
+ * the walk and the number of dead properties of one folder, never the
+ * number of entries. Members the caller may not read are left out.
+ *
+ * PROPPATCH is all or nothing (9.2): a protected property fails the whole
+ * request with 403 for it and 424 for the rest, and nothing is written.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/statvfs.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libxml/tree.h>
+
+#include "dav_int.h"
+#include "coffer/banned.h"
+
+enum dav_pf_mode { PF_ALLPROP, PF_PROPNAME, PF_PROP };
+
+struct dav_pname {
+    const char *ns;
+    const char *name;
+};
+
+/* A dead property in a collection's table. */
+struct dav_pent {
+    struct dav_pent *next;      /* same bucket */
+    struct dav_pent *sibling;   /* next property of the same member */
+    char *member;
+    struct stor_prop p;
+};
+
+struct dav_pmap {
+    struct dav_pent **b;
+    size_t nb;
+};
+
+struct dav_pf_frame {
+    struct stor_dir *dir;
+    char *path;                 /* repo-relative path of the collection */
+    struct dav_pmap props;
+};
+
+#define DAV_PF_MAXDEPTH 256
+
+struct dav_propfind {
+    enum dav_pf_mode mode;
+    struct dav_pname *names;    /* PF_PROP names, or allprop's include */
+    size_t nnames;
+    int depth;
+    bool started, finished;
+    struct dav_pf_frame stack[DAV_PF_MAXDEPTH];
+    int top;                    /* frames in use */
+    struct stor_lock *locks;    /* live locks of the repository */
+    size_t nlocks;
+    bool locks_loaded;
+    time_t now;
+    /* "/dav/" lists repositories; this is the index of the next one */
+    size_t repo_next;
+    bool root_listed;
+};
+
+/* ---- the per-collection table of dead properties ---- */
+
+static int
+dav_pmap_add(void *arg, const char *member, const struct stor_prop *p)
+{
+    struct dav_pmap *m = arg;
+    struct dav_pent *e = cf_xcalloc(1, sizeof(*e));
+    size_t h = cf_hash(member, strlen(member)) % m->nb;
+
+    e->member = cf_xstrdup(member);
+    e->p.ns = cf_xstrdup(p->ns);
+    e->p.name = cf_xstrdup(p->name);
+    e->p.lang = p->lang ? cf_xstrdup(p->lang) : NULL;
+    e->p.value = cf_xstrdup(p->value);
+    e->p.xml = p->xml;
+    /* keep a member's properties together: link after its first entry */
+    for (struct dav_pent *x = m->b[h]; x != NULL; x = x->next)
+        if (strcmp(x->member, member) == 0) {
+            e->sibling = x->sibling;
+            x->sibling = e;
+            return 0;
+        }
+    e->next = m->b[h];
+    m->b[h] = e;
+    return 0;
+}
+
+static void
+dav_pmap_init(struct dav_pmap *m)
+{
+    m->nb = 64;
+    m->b = cf_xcalloc(m->nb, sizeof(*m->b));
+}
+
+static void
+dav_pent_free(struct dav_pent *e)
+{
+    free(e->member);
+    free((char *)e->p.ns);
+    free((char *)e->p.name);
+    free((char *)e->p.lang);
+    free((char *)e->p.value);
+    free(e);
+}
+
+static void
+dav_pmap_release(struct dav_pmap *m)
+{
+    for (size_t i = 0; i < m->nb; i++) {
+        struct dav_pent *e = m->b ? m->b[i] : NULL;
+
+        while (e != NULL) {
+            struct dav_pent *next = e->next;
+
+            for (struct dav_pent *s = e->sibling; s != NULL;) {
+                struct dav_pent *ns = s->sibling;
+                dav_pent_free(s);
+                s = ns;
+            }
+            dav_pent_free(e);
+            e = next;
+        }
+    }
+    free(m->b);
+    m->b = NULL;
+    m->nb = 0;
+}
+
+static struct dav_pent *
+dav_pmap_get(const struct dav_pmap *m, const char *member)
+{
+    if (m->nb == 0)
+        return NULL;
+    for (struct dav_pent *x = m->b[cf_hash(member, strlen(member)) % m->nb]; x; x = x->next)
+        if (strcmp(x->member, member) == 0)
+            return x;
+    return NULL;
+}
+
+/* ---- one resource being described ---- */
+
+struct dav_entry {
+    const struct dav_res *res;
+    const char *name;           /* display name */
+    int dirfd;                  /* directory holding it, or -1 */
+    const struct dav_pent *dead;    /* chain via sibling, or NULL */
+};
+
+static const char *const dav_live_file[] = {
+    "creationdate", "displayname", "getcontentlength", "getcontenttype", "getetag",
+    "getlastmodified", "resourcetype", "lockdiscovery", "supportedlock", NULL,
+};
+static const char *const dav_live_coll[] = {
+    "creationdate", "displayname", "getetag", "getlastmodified", "resourcetype",
+    "lockdiscovery", "supportedlock", NULL,
+};
+static const char *const dav_live_virtual[] = { "displayname", "resourcetype", NULL };
+/* RFC 4331 3: the quota properties are not part of allprop */
+static const char *const dav_live_quota[] = {
+    "quota-available-bytes", "quota-used-bytes", NULL,
+};
+
+static bool
+dav_is_protected(const char *ns, const char *name)
+{
+    static const char *const prot[] = {
+        "creationdate", "getcontentlength", "getcontenttype", "getetag", "getlastmodified",
+        "lockdiscovery", "resourcetype", "supportedlock", "quota-available-bytes",
+        "quota-used-bytes", "current-user-privilege-set", NULL,
+    };
+
+    if (strcmp(ns, DAV_NS) != 0)
+        return false;
+    for (int i = 0; prot[i]; i++)
+        if (strcmp(prot[i], name) == 0)
+            return true;
+    return false;
+}
+
+static void
+dav_iso8601(const struct timespec *t, struct cf_buf *b)
+{
+    struct tm tm;
+    time_t s = t->tv_sec;
+
+    gmtime_r(&s, &tm);
+    cf_buf_addf(b, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+static void
+dav_load_locks(struct dav_req *d, struct dav_propfind *pf, const struct dav_res *r);
+
+void
+dav_write_lockdiscovery(struct dav_req *d, const struct dav_res *r, struct cf_buf *b)
+{
+    struct dav_propfind *pf = d->pf;
+    struct dav_propfind tmp;
+
+    if (pf == NULL) {
+        memset(&tmp, 0, sizeof(tmp));
+        tmp.now = time(NULL);
+        pf = &tmp;
+    }
+    if (!pf->locks_loaded)
+        dav_load_locks(d, pf, r);
+    cf_buf_adds(b, "<D:lockdiscovery>");
+    for (size_t i = 0; i < pf->nlocks; i++) {
+        const struct stor_lock *lk = &pf->locks[i];
+        size_t n = strlen(lk->path);
+
+        if (!(strcmp(lk->path, r->path) == 0 ||
+              (lk->infinite && (n == 0 || (strncmp(lk->path, r->path, n) == 0 &&
+                                           r->path[n] == '/')))))
+            continue;
+        cf_buf_addf(b, "<D:activelock><D:locktype><D:write/></D:locktype>"
+                       "<D:lockscope><D:%s/></D:lockscope><D:depth>%s</D:depth>",
+                    lk->scope == STOR_LOCK_EXCLUSIVE ? "exclusive" : "shared",
+                    lk->infinite ? "infinity" : "0");
+        if (lk->owner != NULL)
+            cf_buf_addf(b, "<D:owner>%s</D:owner>", lk->owner);
+        long left = (long)(lk->expires - pf->now);
+        cf_buf_addf(b, "<D:timeout>Second-%ld</D:timeout>", left > 0 ? left : 0);
+        cf_buf_addf(b, "<D:locktoken><D:href>%s</D:href></D:locktoken>", lk->token);
+        cf_buf_adds(b, "<D:lockroot><D:href>");
+        dav_href_path(b, r->repo, lk->path, true);
+        cf_buf_adds(b, "</D:href></D:lockroot></D:activelock>");
+    }
+    cf_buf_adds(b, "</D:lockdiscovery>");
+    if (pf == &tmp)
+        pf->locks_loaded = false;
+}
+
+static int
+dav_lock_collect(void *arg, const struct stor_lock *lk)
+{
+    struct dav_req *d = arg;
+    struct dav_propfind *pf = d->pf;
+    struct stor_lock *c;
+
+    pf->locks = pf->nlocks ? pf->locks : NULL;
+    c = cf_pool_alloc(d->req->pool, sizeof(*c) * (pf->nlocks + 1));
+    if (pf->nlocks)
+        memcpy(c, pf->locks, sizeof(*c) * pf->nlocks);
+    c[pf->nlocks] = *lk;
+    c[pf->nlocks].path = cf_pool_strndup(d->req->pool, lk->path, strlen(lk->path));
+    c[pf->nlocks].owner = lk->owner ? cf_pool_strndup(d->req->pool, lk->owner,
+                                                      strlen(lk->owner)) : NULL;
+    pf->locks = c;
+    pf->nlocks++;
+    return 0;
+}
+
+static void
+dav_load_locks(struct dav_req *d, struct dav_propfind *pf, const struct dav_res *r)
+{
+    struct dav_propfind *save = d->pf;
+
+    pf->locks_loaded = true;
+    pf->nlocks = 0;
+    if (r->kind != DAV_REPO)
+        return;
+    d->pf = pf;
+    /* every lock of the repository: "below" from the root covers them all */
+    stor_locks_each(d->ctx->db, r->repo, "", true, dav_lock_collect, d);
+    d->pf = save;
+}
+
+/*
+ * Writes the live property {DAV:}name of e into b; returns false if the
+ * resource has no such property.
+ */
+static bool
+dav_live(struct dav_req *d, const struct dav_entry *e, const char *name, struct cf_buf *b)
+{
+    const struct dav_res *r = e->res;
+    const struct stor_stat *st = &r->st;
+    bool virt = r->kind != DAV_REPO;
+    bool coll = st->is_dir;
+
+    if (strcmp(name, "resourcetype") == 0) {
+        cf_buf_adds(b, coll ? "<D:resourcetype><D:collection/></D:resourcetype>"
+                            : "<D:resourcetype/>");
+        return true;
+    }
+    if (strcmp(name, "displayname") == 0) {
+        cf_buf_adds(b, "<D:displayname>");
+        cf_buf_add_xmlesc(b, cf_str_from(e->name));
+        cf_buf_adds(b, "</D:displayname>");
+        return true;
+    }
+    if (virt)
+        return false;
+    if (strcmp(name, "getlastmodified") == 0) {
+        char date[30];
+
+        cf_http_date(st->mtime.tv_sec, date);
+        cf_buf_addf(b, "<D:getlastmodified>%s</D:getlastmodified>", date);
+        return true;
+    }
+    if (strcmp(name, "creationdate") == 0) {
+        cf_buf_adds(b, "<D:creationdate>");
+        dav_iso8601(&st->btime, b);
+        cf_buf_adds(b, "</D:creationdate>");
+        return true;
+    }
+    if (strcmp(name, "getetag") == 0) {
+        char etag[80];
+
+        dav_etag(st, etag);
+        cf_buf_adds(b, "<D:getetag>");
+        cf_buf_add_xmlesc(b, cf_str_from(etag));
+        cf_buf_adds(b, "</D:getetag>");
+        return true;
+    }
+    if (strcmp(name, "lockdiscovery") == 0) {
+        dav_write_lockdiscovery(d, r, b);
+        return true;
+    }
+    if (strcmp(name, "supportedlock") == 0) {
+        cf_buf_adds(b, "<D:supportedlock>"
+                       "<D:lockentry><D:lockscope><D:exclusive/></D:lockscope>"
+                       "<D:locktype><D:write/></D:locktype></D:lockentry>"
+                       "<D:lockentry><D:lockscope><D:shared/></D:lockscope>"
+                       "<D:locktype><D:write/></D:locktype></D:lockentry>"
+                       "</D:supportedlock>");
+        return true;
+    }
+    if (!coll && strcmp(name, "getcontentlength") == 0) {
+        cf_buf_addf(b, "<D:getcontentlength>%llu</D:getcontentlength>",
+                    (unsigned long long)st->size);
+        return true;
+    }
+    if (!coll && strcmp(name, "getcontenttype") == 0) {
+        char buf[STOR_MIME_MAX];
+        const char *t;
+
+        if (e->dirfd >= 0) {
+            t = stor_mime_type(d->ctx->mime, e->name, e->dirfd, -1, buf);
+        } else {
+            int fd;
+            struct stor_stat st2;
+
+            t = stor_mime_from_name(e->name);
+            if (t == NULL && stor_open_read(r->repo, r->path, &fd, &st2) == 0) {
+                t = stor_mime_type(d->ctx->mime, e->name, -1, fd, buf);
+                close(fd);
+            }
+            if (t == NULL)
+                t = "application/octet-stream";
+        }
+        cf_buf_addf(b, "<D:getcontenttype>%s</D:getcontenttype>", t);
+        return true;
+    }
+    if (coll && strcmp(name, "quota-used-bytes") == 0) {
+        cf_buf_addf(b, "<D:quota-used-bytes>%llu</D:quota-used-bytes>",
+                    (unsigned long long)stor_repo_usage(r->repo));
+        return true;
+    }
+    if (coll && strcmp(name, "quota-available-bytes") == 0) {
+        uint64_t used = stor_repo_usage(r->repo), avail;
+        struct statvfs vfs;
+        uint64_t disk = fstatvfs(r->repo->rootfd, &vfs) == 0
+                            ? (uint64_t)vfs.f_bavail * vfs.f_frsize : 0;
+
+        if (r->repo->quota > 0) {
+            avail = r->repo->quota > used ? r->repo->quota - used : 0;
+            if (avail > disk)
+                avail = disk;
+        } else {
+            avail = disk;
+        }
+        cf_buf_addf(b, "<D:quota-available-bytes>%llu</D:quota-available-bytes>",
+                    (unsigned long long)avail);
+        return true;
+    }
+    return false;
+}
+
+static const char *const *
+dav_live_names(const struct dav_entry *e)
+{
+    if (e->res->kind != DAV_REPO)
+        return dav_live_virtual;
+    return e->res->st.is_dir ? dav_live_coll : dav_live_file;
+}
+
+static void
+dav_write_dead(struct cf_buf *b, const struct stor_prop *p, bool name_only)
+{
+    struct cf_buf close = CF_BUF_INIT;
+
+    if (name_only || p->value[0] == '\0') {
+        dav_xml_prop_open(b, p->ns, p->name, name_only ? NULL : p->lang, true, NULL);
+        return;
+    }
+    dav_xml_prop_open(b, p->ns, p->name, p->lang, false, &close);
+    if (p->xml)
+        cf_buf_adds(b, p->value);
+    else
+        cf_buf_add_xmlesc(b, cf_str_from(p->value));
+    cf_buf_add(b, close.data, close.len);
+    cf_buf_release(&close);
+}
+
+static const struct stor_prop *
+dav_dead_find(const struct dav_entry *e, const char *ns, const char *name)
+{
+    for (const struct dav_pent *x = e->dead; x != NULL; x = x->sibling)
+        if (strcmp(x->p.ns, ns) == 0 && strcmp(x->p.name, name) == 0)
+            return &x->p;
+    return NULL;
+}
+
+static bool
+dav_dead_shadows(const struct dav_entry *e, const char *name)
+{
+    /* a displayname a client set wins over the computed one */
+    return strcmp(name, "displayname") == 0 && dav_dead_find(e, DAV_NS, name) != NULL;
+}
+
+/* Writes one <D:response> for e. */
+static void
+dav_write_entry(struct dav_req *d, struct dav_propfind *pf, const struct dav_entry *e,
+                struct cf_buf *b)
+{
+    const char *const *live = dav_live_names(e);
+
+    cf_buf_adds(b, "<D:response><D:href>");
+    dav_href(b, e->res);
+    cf_buf_adds(b, "</D:href>");
+    if (pf->mode == PF_PROPNAME || pf->mode == PF_ALLPROP) {
+        bool names = pf->mode == PF_PROPNAME;
+
+        cf_buf_adds(b, "<D:propstat><D:prop>");
+        for (int i = 0; live[i]; i++) {
+            if (dav_dead_shadows(e, live[i]))
+                continue;
+            if (names)
+                cf_buf_addf(b, "<D:%s/>", live[i]);
+            else
+                dav_live(d, e, live[i], b);
+        }
+        if (names && e->res->kind == DAV_REPO && e->res->st.is_dir)
+            for (int i = 0; dav_live_quota[i]; i++)
+                cf_buf_addf(b, "<D:%s/>", dav_live_quota[i]);
+        for (const struct dav_pent *x = e->dead; x != NULL; x = x->sibling)
+            dav_write_dead(b, &x->p, names);
+        /* allprop's include (9.1): more live properties by name */
+        for (size_t i = 0; !names && i < pf->nnames; i++) {
+            bool already = false;
+
+            if (strcmp(pf->names[i].ns, DAV_NS) != 0)
+                continue;
+            for (int k = 0; live[k]; k++)
+                already |= strcmp(live[k], pf->names[i].name) == 0;
+            if (!already)
+                dav_live(d, e, pf->names[i].name, b);
+        }
+        cf_buf_adds(b, "</D:prop>");
+        dav_xml_status(b, 200);
+        cf_buf_adds(b, "</D:propstat></D:response>");
+        return;
+    }
+    /* PF_PROP: found ones in a 200 propstat, the others in a 404 one */
+    struct cf_buf missing = CF_BUF_INIT;
+    size_t found = 0;
+
+    for (size_t i = 0; i < pf->nnames; i++) {
+        const struct dav_pname *n = &pf->names[i];
+        const struct stor_prop *dp = dav_dead_find(e, n->ns, n->name);
+        size_t before = b->len;
+
+        if (found == 0)
+            cf_buf_adds(b, "<D:propstat><D:prop>");
+        if (dp != NULL) {
+            dav_write_dead(b, dp, false);
+            found++;
+        } else if (strcmp(n->ns, DAV_NS) == 0 && dav_live(d, e, n->name, b)) {
+            found++;
+        } else {
+            if (found == 0)
+                b->len = before;
+            b->data[b->len] = '\0';
+            dav_xml_prop_open(&missing, n->ns, n->name, NULL, true, NULL);
+        }
+    }
+    if (found > 0) {
+        cf_buf_adds(b, "</D:prop>");
+        dav_xml_status(b, 200);
+        cf_buf_adds(b, "</D:propstat>");
+    }
+    if (missing.len > 0) {
+        cf_buf_adds(b, "<D:propstat><D:prop>");
+        cf_buf_add(b, missing.data, missing.len);
+        cf_buf_adds(b, "</D:prop>");
+        dav_xml_status(b, 404);
+        cf_buf_adds(b, "</D:propstat>");
+    }
+    cf_buf_release(&missing);
+    cf_buf_adds(b, "</D:response>");
+}
+
+/* ---- the walk ---- */
+
+static void
+dav_pf_pop(struct dav_propfind *pf)
+{
+    struct dav_pf_frame *f = &pf->stack[--pf->top];
+
+    stor_dir_close(f->dir);
+    dav_pmap_release(&f->props);
+    free(f->path);
+    memset(f, 0, sizeof(*f));
+}
+
+static int
+dav_pf_push(struct dav_req *d, struct dav_propfind *pf, struct stor_repo *repo,
+            const char *path)
+{
+    struct dav_pf_frame *f;
+    int rc;
+
+    if (pf->top == DAV_PF_MAXDEPTH)
+        return -ELOOP;
+    f = &pf->stack[pf->top];
+    if ((rc = stor_dir_open(repo, path, &f->dir)) < 0)
+        return rc;
+    f->path = cf_xstrdup(path);
+    dav_pmap_init(&f->props);
+    /* one query per collection for all its members' dead properties */
+    stor_props_children(d->ctx->db, repo, path, dav_pmap_add, &f->props);
+    pf->top++;
+    return 0;
+}
+
+struct dav_repo_pick {
+    struct dav_req *d;
+    size_t want, seen;
+    struct stor_repo *found;
+};
+
+static int
+dav_repo_pick_cb(struct stor_repo *r, void *arg)
+{
+    struct dav_repo_pick *pk = arg;
+
+    if (!acl_repo_visible(pk->d->ctx->acl, pk->d->req->user_id, r))
+        return 0;
+    if (pk->seen++ == pk->want) {
+        pk->found = r;
+        return 1;
+    }
+    return 0;
+}
+
+/* Members of the virtual collections: "/" holds "dav/", "/dav/" the repos. */
+static bool
+dav_pf_virtual_next(struct dav_req *d, struct dav_propfind *pf, struct dav_res *out,
+                    const char **name)
+{
+    memset(out, 0, sizeof(*out));
+    if (d->res.kind == DAV_SERVER_ROOT) {
+        if (pf->root_listed)
+            return false;
+        pf->root_listed = true;
+        out->kind = DAV_DAV_ROOT;
+        out->exists = true;
+        out->st.is_dir = true;
+        out->path = "";
+        *name = "dav";
+        return true;
+    }
+    for (;;) {
+        struct dav_repo_pick pk = { .d = d, .want = pf->repo_next };
+
+        stor_repos_each(d->ctx->repos, dav_repo_pick_cb, &pk);
+        if (pk.found == NULL)
+            return false;
+        pf->repo_next++;
+        out->kind = DAV_REPO;
+        out->repo = pk.found;
+        out->path = "";
+        if (stor_stat(pk.found, "", &out->st) < 0)
+            continue;
+        out->exists = true;
+        *name = pk.found->name;
+        return true;
+    }
+}
+
+static int
+dav_pf_produce(struct cf_req *req, struct cf_buf *out)
+{
+    struct dav_req *d = req->state;
+    struct dav_propfind *pf = d->pf;
+    char pathbuf[4200];
+
+    if (pf->finished)
+        return 0;
+    if (!pf->started) {
+        struct dav_entry e = { .res = &d->res, .dirfd = -1 };
+        struct dav_pmap self;
+
+        pf->started = true;
+        dav_xml_head(out);
+        cf_buf_adds(out, "<D:multistatus xmlns:D=\"DAV:\">");
+        e.name = d->res.kind == DAV_SERVER_ROOT ? "Coffer"
+                 : d->res.kind == DAV_DAV_ROOT ? "dav"
+                 : d->res.path[0] == '\0' ? d->res.repo->name
+                 : (strrchr(d->res.path, '/') ? strrchr(d->res.path, '/') + 1 : d->res.path);
+        dav_pmap_init(&self);
+        if (d->res.kind == DAV_REPO)
+            stor_props_get(d->ctx->db, d->res.repo, d->res.path, dav_pmap_add, &self);
+        e.dead = dav_pmap_get(&self, "");
+        dav_write_entry(d, pf, &e, out);
+        dav_pmap_release(&self);
+        if (pf->depth != 0 && d->res.kind == DAV_REPO && d->res.st.is_dir &&
+            dav_pf_push(d, pf, d->res.repo, d->res.path) < 0)
+            pf->depth = 0;
+    }
+    bool done = false;
+    while (!done && out->len < 32768) {
+        struct dav_res child;
+        struct dav_entry e = { .res = &child, .dirfd = -1 };
+        const char *name;
+
+        if (d->res.kind != DAV_REPO) {
+            /* the virtual collections list their members (depth 1 at most) */
+            struct dav_pmap self;
+
+            if (pf->depth == 0 || !dav_pf_virtual_next(d, pf, &child, &name)) {
+                done = true;
+                break;
+            }
+            e.name = name;
+            dav_pmap_init(&self);
+            if (child.kind == DAV_REPO)
+                stor_props_get(d->ctx->db, child.repo, "", dav_pmap_add, &self);
+            e.dead = dav_pmap_get(&self, "");
+            pf->locks_loaded = false;   /* each repository has its own locks */
+            dav_write_entry(d, pf, &e, out);
+            pf->locks_loaded = false;
+            dav_pmap_release(&self);
+            continue;
+        }
+        if (pf->top == 0) {
+            done = true;
+            break;
+        }
+        struct dav_pf_frame *f = &pf->stack[pf->top - 1];
+        int r = stor_dir_next(f->dir, &name, &child.st);
+        if (r <= 0) {
+            dav_pf_pop(pf);
+            continue;
+        }
+        if (d->ctx->conf->hide_apple_files && dav_is_apple_file(name))
+            continue;
+        int n = snprintf(pathbuf, sizeof(pathbuf), "%s%s%s", f->path, f->path[0] ? "/" : "",
+                         name);
+        if (n < 0 || (size_t)n >= sizeof(pathbuf))
+            continue;
+        child.kind = DAV_REPO;
+        child.repo = d->res.repo;
+        child.path = pathbuf;
+        child.exists = true;
+        /* PROPFIND never shows a name the caller may not read */
+        if (!acl_check(d->ctx->acl, req->user_id, child.repo, child.path, ACL_READ))
+            continue;
+        e.name = name;
+        e.dirfd = stor_dir_fd(f->dir);
+        e.dead = dav_pmap_get(&f->props, name);
+        dav_write_entry(d, pf, &e, out);
+        if (child.st.is_dir && pf->depth == DAV_DEPTH_INFINITY)
+            dav_pf_push(d, pf, child.repo, pathbuf);
+    }
+    if (!done)
+        return 1;
+    cf_buf_adds(out, "</D:multistatus>\n");
+    pf->finished = true;
+    return 0;
+}
+
+int
+dav_propfind_begin(struct dav_req *d)
+{
+    struct cf_req *req = d->req;
+    const struct cf_str *h = cf_req_header(req, CF_STR("Depth"));
+    int depth = DAV_DEPTH_INFINITY, rc;
+
+    /* RFC 4918 9.1: no Depth header means infinity */
+    if (h != NULL && dav_parse_depth(*h, &depth) < 0) {
+        req->err_msg = "Depth must be 0, 1 or infinity";
+        return 400;
+    }
+    if (!d->res.exists)
+        return 404;
+    if ((rc = dav_allowed(d, &d->res, ACL_READ)) != 0)
+        return rc;
+    if (depth == DAV_DEPTH_INFINITY && !d->ctx->conf->propfind_infinity) {
+        /* RFC 4918 9.1: refuse with the propfind-finite-depth precondition */
+        dav_error_body(req, "propfind-finite-depth", NULL);
+        return 403;
+    }
+    d->pf = cf_pool_calloc(req->pool, sizeof(*d->pf));
+    d->pf->depth = depth;
+    d->pf->now = time(NULL);
+    req->sink = CF_BODY_MEM;
+    req->body_max = d->ctx->conf->max_xml_body;
+    return 0;
+}
+
+/* Reads the property names under n into pf->names. */
+static void
+dav_pf_names(struct dav_req *d, struct dav_propfind *pf, xmlNodePtr n)
+{
+    size_t cap = 0;
+
+    for (xmlNodePtr c = dav_xml_first(n); c != NULL; c = dav_xml_next(c))
+        cap++;
+    pf->names = cf_pool_alloc(d->req->pool, (cap + 1) * sizeof(*pf->names));
+    pf->nnames = 0;
+    for (xmlNodePtr c = dav_xml_first(n); c != NULL; c = dav_xml_next(c)) {
+        struct dav_pname *p = &pf->names[pf->nnames++];
+        const char *ns = c->ns && c->ns->href ? (const char *)c->ns->href : "";
+
+        p->ns = cf_pool_strndup(d->req->pool, ns, strlen(ns));
+        p->name = cf_pool_strndup(d->req->pool, (const char *)c->name,
+                                  strlen((const char *)c->name));
+    }
+}
+
+int
+dav_propfind_finish(struct dav_req *d)
+{
+    struct cf_req *req = d->req;
+    struct dav_propfind *pf = d->pf;
+    xmlDocPtr doc = NULL;
+    int status;
+
+    pf->mode = PF_ALLPROP;
+    if (req->body.len > 0) {
+        xmlNodePtr root, c;
+
+        if ((doc = dav_xml_parse(d, &status)) == NULL)
+            return status;
+        root = xmlDocGetRootElement(doc);
+        if (!dav_xml_is(root, DAV_NS, "propfind") || (c = dav_xml_first(root)) == NULL) {
+            xmlFreeDoc(doc);
+            req->err_msg = "expected a DAV:propfind element with allprop, propname or prop";
+            return 400;
+        }
+        if (dav_xml_is(c, DAV_NS, "allprop")) {
+            xmlNodePtr inc = dav_xml_next(c);
+
+            if (inc != NULL && dav_xml_is(inc, DAV_NS, "include"))
+                dav_pf_names(d, pf, inc);
+        } else if (dav_xml_is(c, DAV_NS, "propname")) {
+            pf->mode = PF_PROPNAME;
+        } else if (dav_xml_is(c, DAV_NS, "prop")) {
+            pf->mode = PF_PROP;
+            dav_pf_names(d, pf, c);
+        } else {
+            xmlFreeDoc(doc);
+            req->err_msg = "expected allprop, propname or prop in DAV:propfind";
+            return 400;
+        }
+        xmlFreeDoc(doc);
+    }
+    cf_resp_header(req, "Content-Type", "application/xml; charset=utf-8");
+    cf_resp_stream(req, dav_pf_produce);
+    return 207;
+}
+
+void
+dav_propfind_done(struct dav_req *d)
+{
+    if (d->pf == NULL)
+        return;
+    while (d->pf->top > 0)
+        dav_pf_pop(d->pf);
+    d->pf = NULL;
+}
+
+/* ---- PROPPATCH ---- */
+
+struct dav_patch {
+    bool set;
+    struct stor_prop p;
+    int status;
+};
+
+int
+dav_proppatch_finish(struct dav_req *d)
+{
+    struct cf_req *req = d->req;
+    struct dav_patch *ops = NULL;
+    size_t nops = 0, cap = 0;
+    bool win32_only = true, failed = false;
+    struct timespec mtime = { 0, 0 };
+    bool set_mtime = false;
+    xmlDocPtr doc;
+    xmlNodePtr root;
+    int status, rc;
+
+    if (!d->res.exists)
+        return 404;
+    if (d->res.kind != DAV_REPO) {
+        req->err_msg = "this collection has no properties to change";
+        return 403;
+    }
+    if ((rc = dav_allowed(d, &d->res, ACL_WRITE)) != 0)
+        return rc;
+    if (req->body.len == 0) {
+        req->err_msg = "PROPPATCH needs a DAV:propertyupdate body";
+        return 400;
+    }
+    if ((doc = dav_xml_parse(d, &status)) == NULL)
+        return status;
+    root = xmlDocGetRootElement(doc);
+    if (!dav_xml_is(root, DAV_NS, "propertyupdate")) {
+        xmlFreeDoc(doc);
+        req->err_msg = "expected a DAV:propertyupdate element";
+        return 400;
+    }
+    /* RFC 4918 9.2: instructions in document order */
+    for (xmlNodePtr op = dav_xml_first(root); op != NULL; op = dav_xml_next(op)) {
+        bool set = dav_xml_is(op, DAV_NS, "set");
+
+        if (!set && !dav_xml_is(op, DAV_NS, "remove"))
+            continue;   /* unknown elements are ignored (RFC 4918 17) */
+        for (xmlNodePtr prop = dav_xml_first(op); prop; prop = dav_xml_next(prop)) {
+            if (!dav_xml_is(prop, DAV_NS, "prop"))
+                continue;
+            for (xmlNodePtr p = dav_xml_first(prop); p != NULL; p = dav_xml_next(p)) {
+                struct dav_patch *x;
+                const char *ns = p->ns && p->ns->href ? (const char *)p->ns->href : "";
+
+                if (nops == cap) {
+                    cap = cap ? cap * 2 : 8;
+                    struct dav_patch *n = cf_pool_alloc(req->pool, cap * sizeof(*n));
+                    if (nops)
+                        memcpy(n, ops, nops * sizeof(*n));
+                    ops = n;
+                }
+                x = &ops[nops++];
+                memset(x, 0, sizeof(*x));
+                x->set = set;
+                x->p.ns = cf_pool_strndup(req->pool, ns, strlen(ns));
+                x->p.name = cf_pool_strndup(req->pool, (const char *)p->name,
+                                            strlen((const char *)p->name));
+                x->status = 200;
+                if (set) {
+                    xmlChar *lang = xmlNodeGetLang(p);
+
+                    x->p.value = dav_xml_content(req->pool, p, &x->p.xml);
+                    if (lang != NULL) {
+                        x->p.lang = cf_pool_strndup(req->pool, (const char *)lang,
+                                                    strlen((const char *)lang));
+                        xmlFree(lang);
+                    }
+                }
+                if (strcmp(x->p.ns, DAV_MS_NS) != 0 || strncmp(x->p.name, "Win32", 5) != 0)
+                    win32_only = false;
+                if (dav_is_protected(x->p.ns, x->p.name)) {
+                    x->status = 403;    /* cannot-modify-protected-property */
+                    failed = true;
+                }
+                /* Explorer's Win32LastModifiedTime becomes the file's mtime */
+                if (set && !x->p.xml && strcmp(x->p.ns, DAV_MS_NS) == 0 &&
+                    strcmp(x->p.name, "Win32LastModifiedTime") == 0) {
+                    time_t t;
+
+                    if (cf_http_date_parse(cf_str_from(x->p.value), &t) == 0) {
+                        mtime.tv_sec = t;
+                        set_mtime = true;
+                    }
+                }
+            }
+        }
+    }
+    xmlFreeDoc(doc);
+    if (nops == 0) {
+        req->err_msg = "PROPPATCH names no property";
+        return 400;
+    }
+    rc = dav_check_write(d, &d->res, DAV_W_TARGET | (win32_only ? DAV_W_WIN32_PROPS : 0), NULL);
+    if (rc != 0)
+        return rc;
+    if (!failed) {
+        int64_t node;
+
+        if ((rc = stor_db_begin(d->ctx->db)) < 0)
+            return dav_status_from_stor(rc, 500);
+        rc = stor_node_id(d->ctx->db, d->res.repo, d->res.path, true, &node);
+        for (size_t i = 0; i < nops && rc == 0; i++)
+            rc = ops[i].set ? stor_prop_set(d->ctx->db, node, &ops[i].p)
+                            : stor_prop_remove(d->ctx->db, node, ops[i].p.ns, ops[i].p.name);
+        if (rc == 0)
+            rc = stor_db_commit(d->ctx->db);
+        else
+            stor_db_rollback(d->ctx->db);
+        if (rc < 0)
+            return dav_status_from_stor(rc, 500);
+        if (set_mtime)
+            stor_set_mtime(d->res.repo, d->res.path, &mtime);
+    } else {
+        /* all or nothing: the rest fail because of the one (RFC 4918 9.2) */
+        for (size_t i = 0; i < nops; i++)
+            if (ops[i].status == 200)
+                ops[i].status = 424;
+    }
+
+    struct cf_buf b = CF_BUF_INIT;
+    dav_xml_head(&b);
+    cf_buf_adds(&b, "<D:multistatus xmlns:D=\"DAV:\"><D:response><D:href>");
+    dav_href(&b, &d->res);
+    cf_buf_adds(&b, "</D:href>");
+    static const int order[] = { 200, 403, 424 };
+    for (size_t k = 0; k < sizeof(order) / sizeof(order[0]); k++) {
+        bool any = false;
+
+        for (size_t i = 0; i < nops; i++) {
+            if (ops[i].status != order[k])
+                continue;
+            if (!any)
+                cf_buf_adds(&b, "<D:propstat><D:prop>");
+            any = true;
+            dav_xml_prop_open(&b, ops[i].p.ns, ops[i].p.name, NULL, true, NULL);
+        }
+        if (any) {
+            cf_buf_adds(&b, "</D:prop>");
+            dav_xml_status(&b, order[k]);
+            if (order[k] == 403)
+                cf_buf_adds(&b, "<D:error><D:cannot-modify-protected-property/></D:error>");
+            cf_buf_adds(&b, "</D:propstat>");
+        }
+    }
+    cf_buf_adds(&b, "</D:response></D:multistatus>\n");
+    cf_resp_header(req, "Content-Type", "application/xml; charset=utf-8");
+    cf_resp_addbuf(req, &b);
+    cf_buf_release(&b);
+    return 207;
+}

@@ -1,0 +1,326 @@
+/*
+ * storage.h: repository files and the SQLite store.
+ *
+ * Files: every path handed to storage is relative to a repository's root,
+ * already normalised (no "", "." or ".." components, no leading or trailing
+ * "/", NUL-terminated; "" is the root). Storage resolves it beneath the
+ * repository's root directory fd only, with openat2(RESOLVE_BENEATH |
+ * RESOLVE_NO_SYMLINKS) or, where the kernel lacks it, one openat(O_NOFOLLOW)
+ * per component: never by joining strings, never through a symbolic link.
+ * A symbolic link anywhere on the way is -ELOOP.
+ *
+ * Store: one struct stor_db per thread (SQLite connections are not shared),
+ * WAL mode, numbered migrations in PRAGMA user_version, statements prepared
+ * once per connection. Dead properties are keyed by a file id (table nodes)
+ * that MOVE carries along; locks are keyed by their root path, since
+ * RFC 4918 7.7 / 9.9 says a lock does not travel with a moved resource.
+ *
+ * Errors: 0 or a negative errno, as everywhere below dav: -EBUSY for
+ * SQLITE_BUSY, -EIO for other SQLite faults.
+ */
+#ifndef COFFER_STORAGE_H
+#define COFFER_STORAGE_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "coffer/pool.h"
+#include "coffer/str.h"
+
+struct stor_db;
+
+/* ---- the database ---- */
+
+/*
+ * Opens (creating it if needed) the database at path and brings its schema
+ * up to date. Caller frees with stor_db_free().
+ */
+int stor_db_open(const char *path, struct stor_db **out);
+void stor_db_free(struct stor_db *db);
+/* BEGIN IMMEDIATE / COMMIT / ROLLBACK. */
+int stor_db_begin(struct stor_db *db);
+int stor_db_commit(struct stor_db *db);
+void stor_db_rollback(struct stor_db *db);
+/* The schema version this build writes. */
+int stor_db_schema_version(void);
+
+/* ---- users (the identity issue extends this) ---- */
+
+struct stor_user {
+    int64_t id;
+    char *login;        /* from the pool given */
+    char *display_name;
+    char *email;
+    char *role;
+    char *pw_hash;      /* argon2id string, or NULL */
+    char *status;
+};
+
+int stor_user_get(struct stor_db *db, struct cf_str login, struct cf_pool *pool,
+                  struct stor_user *out);
+int stor_user_get_by_id(struct stor_db *db, int64_t id, struct cf_pool *pool,
+                        struct stor_user *out);
+int stor_user_create(struct stor_db *db, const char *login, const char *display_name,
+                     const char *email, const char *role, const char *pw_hash,
+                     int64_t *id);
+int stor_user_set_password(struct stor_db *db, int64_t id, const char *pw_hash);
+int stor_user_count(struct stor_db *db, int64_t *n);
+
+/* ---- repositories ---- */
+
+struct stor_repo {
+    int64_t id;
+    char *name;
+    int64_t owner;              /* user id, 0 for none */
+    uint64_t quota;             /* bytes, 0: none */
+    int rootfd;                 /* O_PATH|O_DIRECTORY of data/repos/<id> */
+    atomic_llong used;          /* bytes in use, -1 while unknown */
+};
+
+struct stor_repos;
+
+/*
+ * Loads every repository of db and opens its root under data_dir/repos.
+ * Caller frees with stor_repos_free(). Repositories live as long as the
+ * registry; lookups are safe from every thread.
+ */
+int stor_repos_open(const char *data_dir, struct stor_db *db, struct stor_repos **out);
+void stor_repos_free(struct stor_repos *repos);
+/* Returns the repository called name, or NULL. */
+struct stor_repo *stor_repos_find(struct stor_repos *repos, struct cf_str name);
+struct stor_repo *stor_repos_find_id(struct stor_repos *repos, int64_t id);
+/* Calls fn for each repository, in name order, while fn returns 0. */
+int stor_repos_each(struct stor_repos *repos, int (*fn)(struct stor_repo *, void *), void *arg);
+/* Creates a repository (row and directory). -EEXIST if the name is taken. */
+int stor_repo_create(struct stor_repos *repos, struct stor_db *db, const char *name,
+                     int64_t owner, uint64_t quota, struct stor_repo **out);
+/* True if name may name a repository: 1-64 of [a-z0-9._-], not starting with '.'. */
+bool stor_repo_name_ok(struct cf_str name);
+
+/*
+ * Bytes stored in the repository. Computed by a walk the first time, then
+ * kept up to date by the calls below.
+ */
+uint64_t stor_repo_usage(struct stor_repo *repo);
+void stor_repo_usage_add(struct stor_repo *repo, int64_t delta);
+
+/* ---- files ---- */
+
+struct stor_stat {
+    bool is_dir;
+    uint64_t size;
+    uint64_t ino;
+    uint64_t dev;
+    struct timespec mtime;
+    struct timespec ctime;
+    struct timespec btime;      /* birth time, or the earliest of mtime/ctime */
+};
+
+/* True for names storage keeps to itself (temporary files of a PUT). */
+bool stor_name_is_internal(const char *name, size_t len);
+
+int stor_stat(struct stor_repo *repo, const char *path, struct stor_stat *st);
+
+/*
+ * Opens a regular file for reading. Returns 0 with *fd (caller closes) and
+ * *st, -EISDIR for a collection, -ELOOP for a symbolic link, -ENOENT.
+ */
+int stor_open_read(struct stor_repo *repo, const char *path, int *fd, struct stor_stat *st);
+
+/* Opens the parent directory of path (O_PATH); *leaf points into path. */
+int stor_open_parent(struct stor_repo *repo, const char *path, int *dirfd,
+                     const char **leaf);
+
+/*
+ * A write in progress: the body goes to fd, an unnamed (O_TMPFILE) or hidden
+ * temporary file in the target's directory, which stor_put_commit() fsyncs
+ * and renames over the target in one step, so no reader ever sees a partial
+ * file and a crash leaves the old or the new content.
+ */
+struct stor_put {
+    struct stor_repo *repo;
+    int dirfd;
+    int fd;
+    const char *leaf;
+    char tmpname[40];           /* the hidden name, when O_TMPFILE is unavailable */
+    bool existed;
+    uint64_t old_size;
+};
+
+/*
+ * Starts a write of path. Returns 0, -ENOENT/-ENOTDIR when the parent
+ * collection is missing, -EISDIR when path is a collection, -ELOOP for a
+ * symbolic link.
+ */
+int stor_put_begin(struct stor_repo *repo, const char *path, struct stor_put *put);
+/*
+ * Makes the written bytes the file's content. With mtime, sets the file's
+ * modification time first. With durable, fsyncs the file and the directory.
+ * Fills *st with the new file's status. Always releases put.
+ */
+int stor_put_commit(struct stor_put *put, bool durable, const struct timespec *mtime,
+                    struct stor_stat *st);
+/* Drops the write; always releases put. NULL-safe fields. */
+void stor_put_abort(struct stor_put *put);
+
+/* Creates a collection. -EEXIST if path exists, -ENOENT without a parent. */
+int stor_mkcol(struct stor_repo *repo, const char *path, bool durable);
+
+/* Sets a file's modification time. */
+int stor_set_mtime(struct stor_repo *repo, const char *path, const struct timespec *mtime);
+
+/*
+ * Called for each member that could not be removed (or copied) with its
+ * path and the negative errno; the walk goes on with the rest.
+ */
+typedef void (*stor_fail_fn)(void *arg, const char *path, int err);
+/*
+ * Decides whether a member may be touched: returns 0 to go on or a negative
+ * errno to leave it (and so its ancestors) alone, reported through fail.
+ */
+typedef int (*stor_check_fn)(void *arg, const char *path, bool is_dir);
+
+/*
+ * Removes path and, for a collection, everything beneath it. Members that
+ * check refuses or that fail are left and reported; returns 0 when all went,
+ * 1 when some members were left (reported), or a negative errno when path
+ * itself could not be removed for a reason of its own.
+ */
+int stor_delete(struct stor_repo *repo, const char *path, stor_check_fn check,
+                stor_fail_fn fail, void *arg, bool durable);
+
+/*
+ * Copies src (in srepo) to dst (in drepo), which must not exist; depth 0
+ * copies a collection without its members. Files are copied with
+ * copy_file_range (a reflink where the filesystem can). Member failures are
+ * reported and skipped; returns 0, 1 if some members failed, or a negative
+ * errno if dst itself could not be made.
+ */
+int stor_copy(struct stor_repo *srepo, const char *src, struct stor_repo *drepo,
+              const char *dst, bool infinite, stor_fail_fn fail, void *arg, bool durable);
+
+/*
+ * Renames src to dst (which must not exist), across repositories too;
+ * falls back to copy and delete across filesystems.
+ */
+int stor_rename(struct stor_repo *srepo, const char *src, struct stor_repo *drepo,
+                const char *dst, bool durable);
+
+/* Directory listing, one entry at a time, symbolic links and internal
+ * files skipped. */
+struct stor_dir;
+int stor_dir_open(struct stor_repo *repo, const char *path, struct stor_dir **out);
+/* Returns 1 with an entry, 0 at the end, or a negative errno. *name is
+ * valid until the next call. */
+int stor_dir_next(struct stor_dir *d, const char **name, struct stor_stat *st);
+/* The directory's fd (for openat on its entries). */
+int stor_dir_fd(struct stor_dir *d);
+void stor_dir_close(struct stor_dir *d);
+
+/* Sum of the sizes of the regular files below path. */
+int stor_tree_size(struct stor_repo *repo, const char *path, uint64_t *out);
+
+/* ---- content types ---- */
+
+struct stor_mime;
+struct stor_mime *stor_mime_new(void);
+void stor_mime_free(struct stor_mime *m);
+/*
+ * The media type of a file: from its name's extension, else from its first
+ * bytes with libmagic (read through dirfd/name, or fd when >= 0). The result
+ * is a static string or written into buf.
+ */
+#define STOR_MIME_MAX 128
+const char *stor_mime_type(struct stor_mime *m, const char *name, int dirfd, int fd,
+                           char buf[STOR_MIME_MAX]);
+/* The type from the extension only, or NULL. */
+const char *stor_mime_from_name(const char *name);
+
+/* ---- dead properties ---- */
+
+struct stor_prop {
+    const char *ns;             /* namespace URI, "" for none */
+    const char *name;
+    const char *lang;           /* xml:lang or NULL */
+    const char *value;          /* text, or XML content when xml */
+    bool xml;
+};
+
+typedef int (*stor_prop_fn)(void *arg, const char *member, const struct stor_prop *p);
+
+/*
+ * The file id of path. With create, makes one when missing; without,
+ * returns -ENOENT when the path has none.
+ */
+int stor_node_id(struct stor_db *db, struct stor_repo *repo, const char *path,
+                 bool create, int64_t *id);
+
+/* Calls fn for each dead property of path (member is ""). */
+int stor_props_get(struct stor_db *db, struct stor_repo *repo, const char *path,
+                   stor_prop_fn fn, void *arg);
+/*
+ * Calls fn for each dead property of each direct member of the collection
+ * path, with the member's name: one query for the whole collection.
+ */
+int stor_props_children(struct stor_db *db, struct stor_repo *repo, const char *path,
+                        stor_prop_fn fn, void *arg);
+int stor_prop_set(struct stor_db *db, int64_t node, const struct stor_prop *p);
+int stor_prop_remove(struct stor_db *db, int64_t node, const char *ns, const char *name);
+
+/*
+ * Keeps the metadata of a subtree in step with the files: after a MOVE
+ * (ids travel), a COPY (properties copied to new ids) or a DELETE (rows
+ * gone). Paths as for files; "" is never passed.
+ */
+int stor_meta_move(struct stor_db *db, struct stor_repo *srepo, const char *src,
+                   struct stor_repo *drepo, const char *dst);
+int stor_meta_copy(struct stor_db *db, struct stor_repo *srepo, const char *src,
+                   struct stor_repo *drepo, const char *dst, bool infinite);
+int stor_meta_delete(struct stor_db *db, struct stor_repo *repo, const char *path);
+
+/* ---- locks (RFC 4918 6, 7) ---- */
+
+enum stor_lock_scope { STOR_LOCK_EXCLUSIVE = 1, STOR_LOCK_SHARED = 2 };
+
+struct stor_lock {
+    char token[64];             /* "opaquelocktoken:<uuid>" */
+    int64_t repo;
+    const char *path;           /* the lock root */
+    bool infinite;              /* Depth: infinity */
+    enum stor_lock_scope scope;
+    const char *owner;          /* the owner XML, verbatim, or NULL */
+    int64_t principal;          /* user id of who took it */
+    int64_t timeout;            /* seconds asked for */
+    int64_t expires;            /* unix time */
+};
+
+typedef int (*stor_lock_fn)(void *arg, const struct stor_lock *lk);
+
+/*
+ * Calls fn for each live lock of repo that covers path (rooted at path, or
+ * at an ancestor with Depth: infinity) and, with below, for each lock
+ * rooted beneath path. Strings are valid during the call only.
+ */
+int stor_locks_each(struct stor_db *db, struct stor_repo *repo, const char *path,
+                    bool below, stor_lock_fn fn, void *arg);
+/*
+ * Takes a lock: checks for conflicts (RFC 4918 6.1, 7) and stores it in one
+ * transaction. Fills lk->token and lk->expires. Returns -EBUSY on a
+ * conflict, with *conflict_path (from pool) naming the conflicting lock's
+ * root.
+ */
+int stor_lock_create(struct stor_db *db, struct stor_repo *repo, struct stor_lock *lk,
+                     struct cf_pool *pool, const char **conflict_path);
+/* Finds a live lock by token; strings from pool. -ENOENT if none. */
+int stor_lock_get(struct stor_db *db, const char *token, struct cf_pool *pool,
+                  struct stor_lock *out);
+int stor_lock_refresh(struct stor_db *db, const char *token, int64_t timeout,
+                      int64_t *expires);
+int stor_lock_remove(struct stor_db *db, const char *token);
+/* Drops every lock rooted at or beneath path. */
+int stor_locks_remove_tree(struct stor_db *db, struct stor_repo *repo, const char *path);
+
+#endif

@@ -1,0 +1,62 @@
+/*
+ * stor_int.h: what the storage files share and nobody else sees.
+ */
+#ifndef COFFER_STOR_INT_H
+#define COFFER_STOR_INT_H
+
+#include <sqlite3.h>
+
+#include "coffer/storage.h"
+
+/* Every statement storage runs, prepared once per connection on first use. */
+enum stor_sql {
+    STOR_SQL_USER_BY_LOGIN,
+    STOR_SQL_USER_BY_ID,
+    STOR_SQL_USER_INSERT,
+    STOR_SQL_USER_SET_PW,
+    STOR_SQL_USER_COUNT,
+    STOR_SQL_REPO_ALL,
+    STOR_SQL_REPO_INSERT,
+    STOR_SQL_NODE_GET,
+    STOR_SQL_NODE_INSERT,
+    STOR_SQL_PROPS_OF_NODE,
+    STOR_SQL_PROPS_OF_CHILDREN,
+    STOR_SQL_PROP_SET,
+    STOR_SQL_PROP_REMOVE,
+    STOR_SQL_NODE_MOVE_ONE,
+    STOR_SQL_NODE_MOVE_BELOW,
+    STOR_SQL_NODE_DELETE_ONE,
+    STOR_SQL_NODE_DELETE_BELOW,
+    STOR_SQL_NODES_COPY_SELECT,
+    STOR_SQL_PROPS_COPY,
+    STOR_SQL_LOCKS_OF_REPO,
+    STOR_SQL_LOCK_INSERT,
+    STOR_SQL_LOCK_GET,
+    STOR_SQL_LOCK_REFRESH,
+    STOR_SQL_LOCK_DELETE,
+    STOR_SQL_LOCKS_DELETE_TREE,
+    STOR_SQL_LOCKS_PURGE,
+    STOR_SQL_COUNT
+};
+
+struct stor_db {
+    sqlite3 *h;
+    sqlite3_stmt *stmt[STOR_SQL_COUNT];
+    int depth;                  /* nesting of stor_db_begin */
+};
+
+/* Returns the prepared statement id, ready to bind; NULL after logging. */
+sqlite3_stmt *stor_stmt(struct stor_db *db, enum stor_sql id);
+/* Resets a statement after use (always call it). */
+void stor_stmt_done(sqlite3_stmt *st);
+/* Maps an SQLite result code to a negative errno (and logs faults). */
+int stor_sqlite_err(struct stor_db *db, int rc, const char *what);
+
+/* Splits path into its parent and last component ("" and "" for the root). */
+void stor_path_split(const char *path, struct cf_str *dir, struct cf_str *name);
+
+/* The schema steps, in order (stor_schema.c). */
+extern const char *const stor_schema_steps[];
+extern const int stor_schema_nsteps;
+
+#endif
