@@ -297,7 +297,8 @@ dav_finish(struct dav_ctx *ctx, struct cf_req *req)
 {
     struct dav_req *d = req->state;
 
-    (void)ctx;
+    /* a pool thread runs this with its own context (cf_req_defer) */
+    d->ctx = ctx;
     switch (req->method) {
     case CF_M_GET:
     case CF_M_HEAD:
@@ -321,6 +322,25 @@ dav_finish(struct dav_ctx *ctx, struct cf_req *req)
         return dav_copymove(d);
     default:
         return 405;
+    }
+}
+
+bool
+dav_blocking(const struct cf_req *req)
+{
+    const struct dav_req *d = req->state;
+
+    switch (req->method) {
+    case CF_M_COPY:
+    case CF_M_MOVE:
+        return true;    /* whole trees, or a rename across filesystems */
+    case CF_M_DELETE:
+        return d->res.exists && d->res.st.is_dir;
+    case CF_M_PUT:
+    case CF_M_MKCOL:
+        return req->conf->fsync;   /* fsync can take long on a busy disk */
+    default:
+        return false;
     }
 }
 

@@ -111,13 +111,25 @@ cf_app_begin(struct cf_req *req)
     return dav_begin(&t->dav, req);
 }
 
+/* Runs on a blocking-work thread: req->tctx is that thread's context. */
+static int
+cf_app_dav_job(struct cf_req *req)
+{
+    struct cf_app_thread *t = req->tctx;
+
+    return dav_finish(&t->dav, req);
+}
+
 int
 cf_app_finish(struct cf_req *req)
 {
     struct cf_app_thread *t = req->tctx;
 
-    if (req->route == CF_ROUTE_DAV)
+    if (req->route == CF_ROUTE_DAV) {
+        if (dav_blocking(req))
+            return cf_req_defer(req, cf_app_dav_job);
         return dav_finish(&t->dav, req);
+    }
     return 500;
 }
 

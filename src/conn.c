@@ -73,6 +73,11 @@ struct cf_worker;
 
 struct cf_conn {
     struct cf_conn *prev, *next;
+    struct cf_conn *job_next;   /* in the blocking-work queue */
+    cf_job_fn job_fn;
+    int job_status;
+    bool job_running;           /* a pool thread owns req right now */
+    bool dead;                  /* closed while its job ran: free when it ends */
     struct cf_worker *w;
     struct bufferevent *bev;
     enum cf_conn_state state;
@@ -106,8 +111,16 @@ struct cf_worker {
     struct cf_conn *conns;
     unsigned nconns;
     bool stopping;
+    atomic_uint jobs;           /* requests of this worker in the pool */
     time_t date_t;
     char date[30];
+};
+
+struct cf_pool_thread {
+    struct cf_server *srv;
+    unsigned index;
+    pthread_t thread;
+    bool started;
 };
 
 struct cf_server {
@@ -120,11 +133,19 @@ struct cf_server {
     atomic_uint nconns;
     unsigned grace_ms;
     struct cf_http_limits lim;
+    /* the blocking-work pool (cf_req_defer) */
+    pthread_mutex_t jmu;
+    pthread_cond_t jcv;
+    struct cf_conn *jhead, *jtail;
+    bool jstop;
+    struct cf_pool_thread *pool;
+    unsigned npool;
 };
 
 static void cf_conn_process(struct cf_conn *c);
 static void cf_conn_respond(struct cf_conn *c, int status);
 static void cf_conn_free(struct cf_conn *c);
+static void cf_conn_enqueue(struct cf_conn *c);
 
 /* ---- response building (called by handlers) ---- */
 
@@ -348,6 +369,12 @@ cf_conn_free(struct cf_conn *c)
 {
     struct cf_worker *w = c->w;
 
+    if (c->job_running) {
+        /* a pool thread is using the request: finish when it is done */
+        c->dead = true;
+        bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+        return;
+    }
     cf_conn_req_end(c, c->req.status != 0);
     if (c->head_timer != NULL)
         event_free(c->head_timer);
@@ -665,6 +692,91 @@ cf_conn_on_body(struct cf_req *req, const char *p, size_t len)
     return 0;
 }
 
+/* ---- the blocking-work pool ---- */
+
+int
+cf_req_defer(struct cf_req *req, cf_job_fn fn)
+{
+    req->conn->job_fn = fn;
+    return CF_DEFERRED;
+}
+
+/* Back on the loop thread: answer with what the job decided. */
+static void
+cf_conn_job_done(evutil_socket_t fd, short what, void *arg)
+{
+    struct cf_conn *c = arg;
+
+    (void)fd;
+    (void)what;
+    c->job_running = false;
+    c->job_fn = NULL;
+    if (c->dead) {
+        cf_conn_free(c);
+        return;
+    }
+    cf_conn_respond(c, c->job_status);
+}
+
+static void
+cf_conn_enqueue(struct cf_conn *c)
+{
+    struct cf_server *srv = c->w->srv;
+
+    c->state = C_RESPOND;
+    c->job_running = true;
+    c->job_next = NULL;
+    atomic_fetch_add(&c->w->jobs, 1);
+    pthread_mutex_lock(&srv->jmu);
+    if (srv->jtail != NULL)
+        srv->jtail->job_next = c;
+    else
+        srv->jhead = c;
+    srv->jtail = c;
+    pthread_cond_signal(&srv->jcv);
+    pthread_mutex_unlock(&srv->jmu);
+}
+
+static void *
+cf_pool_main(void *arg)
+{
+    struct cf_pool_thread *pt = arg;
+    struct cf_server *srv = pt->srv;
+    void *tctx = NULL;
+
+    if (srv->handler.thread_init != NULL &&
+        (tctx = srv->handler.thread_init(srv->handler.arg, 1000 + pt->index)) == NULL)
+        cf_fatal("blocking-work thread %u: could not set up its context", pt->index);
+    for (;;) {
+        struct cf_conn *c;
+
+        pthread_mutex_lock(&srv->jmu);
+        while (srv->jhead == NULL && !srv->jstop)
+            pthread_cond_wait(&srv->jcv, &srv->jmu);
+        c = srv->jhead;
+        if (c != NULL) {
+            srv->jhead = c->job_next;
+            if (srv->jhead == NULL)
+                srv->jtail = NULL;
+        }
+        pthread_mutex_unlock(&srv->jmu);
+        if (c == NULL)
+            break;
+        void *loop_ctx = c->req.tctx;
+        struct cf_worker *w = c->w;
+        struct timeval now = { 0, 0 };
+
+        c->req.tctx = tctx;
+        c->job_status = c->job_fn(&c->req);
+        c->req.tctx = loop_ctx;
+        event_base_once(w->base, -1, EV_TIMEOUT, cf_conn_job_done, c, &now);
+        atomic_fetch_sub(&w->jobs, 1);
+    }
+    if (srv->handler.thread_free != NULL)
+        srv->handler.thread_free(tctx);
+    return NULL;
+}
+
 static void
 cf_conn_finish(struct cf_conn *c)
 {
@@ -677,6 +789,10 @@ cf_conn_finish(struct cf_conn *c)
         return;
     }
     status = h->finish != NULL ? h->finish(&c->req) : 500;
+    if (status == CF_DEFERRED && c->job_fn != NULL) {
+        cf_conn_enqueue(c);
+        return;
+    }
     cf_conn_respond(c, status);
 }
 
@@ -913,6 +1029,8 @@ cf_conn_writecb(struct bufferevent *bev, void *arg)
 {
     struct cf_conn *c = arg;
 
+    if (c->job_running)
+        return;
     if (c->state == C_RESPOND) {
         cf_conn_continue_response(c);
     } else if (c->state == C_CLOSING) {
@@ -1083,8 +1201,16 @@ cf_worker_main(void *arg)
             cf_fatal("worker %u: could not set up its context", w->index);
     }
     event_base_dispatch(w->base);
-    while (w->conns != NULL)
-        cf_conn_free(w->conns);
+    /* let the pool finish this worker's jobs, then run their answers */
+    while (atomic_load(&w->jobs) > 0)
+        usleep(1000);
+    event_base_loop(w->base, EVLOOP_NONBLOCK);
+    while (w->conns != NULL) {
+        struct cf_conn *c = w->conns;
+
+        c->job_running = false;
+        cf_conn_free(c);
+    }
     if (srv->handler.thread_free != NULL)
         srv->handler.thread_free(w->tctx);
     w->tctx = NULL;
@@ -1130,6 +1256,10 @@ cf_server_new(const struct cf_conf *conf, const struct cf_handler *handler)
     srv->lim.max_headers = conf->max_headers;
     srv->grace_ms = 30000;
     atomic_init(&srv->nconns, 0);
+    pthread_mutex_init(&srv->jmu, NULL);
+    pthread_cond_init(&srv->jcv, NULL);
+    srv->npool = srv->nworkers < 2 ? 2 : srv->nworkers;
+    srv->pool = cf_xcalloc(srv->npool, sizeof(*srv->pool));
     if (conf->tls_cert != NULL) {
         srv->ssl = cf_server_tls(conf);
         if (srv->ssl == NULL) {
@@ -1224,6 +1354,16 @@ cf_server_listen(struct cf_server *srv)
 int
 cf_server_start(struct cf_server *srv)
 {
+    for (unsigned i = 0; i < srv->npool; i++) {
+        struct cf_pool_thread *pt = &srv->pool[i];
+        int rc;
+
+        pt->srv = srv;
+        pt->index = i;
+        if ((rc = pthread_create(&pt->thread, NULL, cf_pool_main, pt)) != 0)
+            return -rc;
+        pt->started = true;
+    }
     for (unsigned i = 0; i < srv->nworkers; i++) {
         struct cf_worker *w = &srv->workers[i];
         int rc = pthread_create(&w->thread, NULL, cf_worker_main, w);
@@ -1251,6 +1391,15 @@ cf_server_join(struct cf_server *srv)
             pthread_join(srv->workers[i].thread, NULL);
             srv->workers[i].started = false;
         }
+    pthread_mutex_lock(&srv->jmu);
+    srv->jstop = true;
+    pthread_cond_broadcast(&srv->jcv);
+    pthread_mutex_unlock(&srv->jmu);
+    for (unsigned i = 0; i < srv->npool; i++)
+        if (srv->pool[i].started) {
+            pthread_join(srv->pool[i].thread, NULL);
+            srv->pool[i].started = false;
+        }
 }
 
 void
@@ -1271,6 +1420,9 @@ cf_server_free(struct cf_server *srv)
             event_base_free(w->base);
     }
     free(srv->workers);
+    free(srv->pool);
+    pthread_mutex_destroy(&srv->jmu);
+    pthread_cond_destroy(&srv->jcv);
     if (srv->ssl != NULL)
         SSL_CTX_free(srv->ssl);
     free(srv);

@@ -35,8 +35,14 @@ struct dav_ctx {
 };
 
 int dav_begin(struct dav_ctx *ctx, struct cf_req *req);
+/* May run on a blocking-work thread with that thread's ctx (see below). */
 int dav_finish(struct dav_ctx *ctx, struct cf_req *req);
 void dav_done(struct dav_ctx *ctx, struct cf_req *req);
+/*
+ * True when dav_finish() may block for long (whole trees, fsync): the
+ * application then runs it through cf_req_defer().
+ */
+bool dav_blocking(const struct cf_req *req);
 
 /*
  * OPTIONS at any URL, answered before authentication (Windows' WebClient

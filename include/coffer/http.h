@@ -115,6 +115,17 @@ struct cf_req {
     uint64_t bytes_out;
 };
 
+/*
+ * Work that may block for long (a big COPY or DELETE, fsync) runs on a pool
+ * of threads so that the event loop goes on serving its other connections.
+ * A handler's finish() returns cf_req_defer(req, fn): fn then runs on a pool
+ * thread, with req->tctx set to that thread's own context (made by the same
+ * thread_init), and its return value is the status.
+ */
+#define CF_DEFERRED (-2)
+typedef int (*cf_job_fn)(struct cf_req *req);
+int cf_req_defer(struct cf_req *req, cf_job_fn fn);
+
 struct cf_handler {
     /* Per-thread context, made by each worker thread before it serves. */
     void *(*thread_init)(void *arg, unsigned index);
