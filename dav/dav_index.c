@@ -117,7 +117,8 @@ dav_index(struct dav_req *d)
         }
         stor_dir_close(dir);
     }
-    qsort(ix.v, ix.n, sizeof(*ix.v), dav_ix_cmp);
+    if (ix.n > 1)
+        qsort(ix.v, ix.n, sizeof(*ix.v), dav_ix_cmp);
 
     dav_href(&href, r);
     if (href.len == 0 || href.data[href.len - 1] != '/')
@@ -137,8 +138,16 @@ dav_index(struct dav_req *d)
     cf_buf_add_xmlesc(&b, cf_str_from(path));
     cf_buf_adds(&b, "</h1><table><thead><tr><th>Name</th><th class=\"n\">Size</th>"
                     "<th>Modified (UTC)</th></tr></thead><tbody>");
-    if (r->kind != DAV_SERVER_ROOT)
-        cf_buf_adds(&b, "<tr><td><a href=\"../\">../</a></td><td></td><td></td></tr>");
+    if (r->kind != DAV_SERVER_ROOT) {
+        /* absolute: "../" would skip a level when the URL came without its "/" */
+        size_t cut = href.len - 1;
+
+        while (cut > 0 && href.data[cut - 1] != '/')
+            cut--;
+        cf_buf_adds(&b, "<tr><td><a href=\"");
+        cf_buf_add_xmlesc(&b, cf_str_make(href.data, cut));
+        cf_buf_adds(&b, "\">../</a></td><td></td><td></td></tr>");
+    }
     for (size_t i = 0; i < ix.n; i++) {
         struct dav_ix_entry *e = &ix.v[i];
         char date[32] = "";

@@ -1045,6 +1045,8 @@ cf_conn_eventcb(struct bufferevent *bev, short what, void *arg)
     struct cf_conn *c = arg;
 
     (void)bev;
+    if (what == BEV_EVENT_CONNECTED)
+        return;     /* the TLS handshake is done: nothing to do */
     if ((what & BEV_EVENT_TIMEOUT) && (what & BEV_EVENT_READING) &&
         (c->state == C_HEAD || c->state == C_BODY)) {
         /* RFC 7231 6.5.7: the client took too long to send its request */

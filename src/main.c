@@ -125,13 +125,13 @@ main(int argc, char **argv)
         return 2;
     }
     cf_conf_defaults(&conf);
-    if (conf_file != NULL && cf_conf_load(&conf, conf_file) < 0)
+    rc = conf_file != NULL ? cf_conf_load(&conf, conf_file) : 0;
+    for (int i = 0; i < ncli && rc == 0; i++)
+        rc = cf_conf_set(&conf, cli[i].key, cli[i].value, "command line");
+    if (rc < 0 || cf_conf_check(&conf) < 0) {
+        cf_conf_release(&conf);
         return 1;
-    for (int i = 0; i < ncli; i++)
-        if (cf_conf_set(&conf, cli[i].key, cli[i].value, "command line") < 0)
-            return 1;
-    if (cf_conf_check(&conf) < 0)
-        return 1;
+    }
     cf_log_level = conf.log_level;
 
     if (sodium_init() < 0)
