@@ -1404,12 +1404,18 @@ resolve_ref(const char *base, const char *ref, char *out, size_t cap)
     char *segs[64];
     size_t n = 0, k = 0;
 
+    int w;
+
     if (ref[0] == '/') {
-        snprintf(buf, sizeof(buf), "%s", ref);
+        w = snprintf(buf, sizeof(buf), "%s", ref);
     } else {
         const char *slash = strrchr(base, '/');
 
-        snprintf(buf, sizeof(buf), "%.*s/%s", (int)(slash - base), base, ref);
+        w = snprintf(buf, sizeof(buf), "%.*s/%s", (int)(slash - base), base, ref);
+    }
+    if (w < 0 || (size_t)w >= sizeof(buf)) {
+        snprintf(out, cap, "(too long)");
+        return;
     }
     /* remove dot segments */
     for (char *save, *t = strtok_r(buf, "/", &save); t; t = strtok_r(NULL, "/", &save)) {
