@@ -110,8 +110,11 @@ dav_if_list_parse(struct cf_pool *pool, struct cf_str *s, struct dav_if_list *ou
             /* an entity tag: [W/]"...", then ']' */
             size_t i = 1;
 
-            if (i < s->len && s->p[i] == 'W')
+            if (i < s->len && s->p[i] == 'W') {
+                if (i + 1 >= s->len || s->p[i + 1] != '/')
+                    return -EINVAL;
                 i += 2;
+            }
             if (i >= s->len || s->p[i] != '"')
                 return -EINVAL;
             ssize_t q = cf_str_find(cf_str_make(s->p + i + 1, s->len - i - 1), '"');

@@ -126,6 +126,11 @@ dav_path_normalize(struct cf_pool *pool, struct cf_str raw, size_t max, struct d
         if (n > max)
             return 414;
     }
+    /* C1 controls (U+0080..U+009F) are control characters too */
+    for (size_t i = 0; high && i + 1 < n; i++)
+        if ((unsigned char)dec[i] == 0xC2 && (unsigned char)dec[i + 1] >= 0x80 &&
+            (unsigned char)dec[i + 1] <= 0x9F)
+            return 400;
     /* 4. segments: "//" and "." vanish, ".." climbs but never above "/" */
     res = cf_pool_alloc(pool, n + 2);
     for (size_t i = 0; i < n;) {
@@ -234,9 +239,12 @@ dav_parse_lock_token(struct cf_str v, struct cf_str *token)
         v.len -= 2;
     }
     v = cf_str_trim(v);
-    if (v.len == 0 || v.len > 200 || cf_str_find(v, '<') >= 0 || cf_str_find(v, '>') >= 0 ||
-        cf_str_find(v, ' ') >= 0)
+    if (v.len == 0 || v.len > 200)
         return -EINVAL;
+    /* a Coded-URL holds an absolute URI: no whitespace, no control, no <> */
+    for (size_t i = 0; i < v.len; i++)
+        if ((unsigned char)v.p[i] <= 0x20 || v.p[i] == 0x7f || v.p[i] == '<' || v.p[i] == '>')
+            return -EINVAL;
     *token = v;
     return 0;
 }

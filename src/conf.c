@@ -45,7 +45,7 @@ static const struct cf_conf_key cf_conf_keys[] = {
     { "max-body",          K_SIZE, F(max_body), 0, UINT64_MAX },
     { "max-xml-body",      K_SIZE, F(max_xml_body), 1024, 1u << 30 },
     { "max-xml-depth",     K_UINT, F(max_xml_depth), 4, 1024 },
-    { "max-path",          K_SIZE, F(max_path), 256, 4000 },
+    { "max-path",          K_SIZE, F(max_path), 256, 4096 },
     { "max-connections",   K_UINT, F(max_connections), 1, 1u << 22 },
     { "header-timeout",    K_MS,   F(header_timeout_ms), 100, 3600000 },
     { "idle-timeout",      K_MS,   F(idle_timeout_ms), 100, 86400000 },
@@ -107,15 +107,16 @@ cf_conf_release(struct cf_conf *c)
     memset(c, 0, sizeof(*c));
 }
 
-/* Splits "123k" into digits and a suffix; returns the suffix. */
+/* Splits "123k" into digits and a suffix; returns the suffix, or NULL with
+ * *err set (-EINVAL, or -ERANGE for too many digits). */
 static const char *
-cf_conf_number(const char *s, uint64_t *v)
+cf_conf_number(const char *s, uint64_t *v, int *err)
 {
     size_t n = 0;
 
     while (s[n] >= '0' && s[n] <= '9')
         n++;
-    if (cf_parse_u64(s, n, UINT64_MAX, v) < 0)
+    if ((*err = cf_parse_u64(s, n, UINT64_MAX, v)) < 0)
         return NULL;
     return s + n;
 }
@@ -124,10 +125,11 @@ int
 cf_conf_parse_size(const char *s, uint64_t *out)
 {
     uint64_t v, mul = 1;
-    const char *suf = cf_conf_number(s, &v);
+    int err;
+    const char *suf = cf_conf_number(s, &v, &err);
 
     if (suf == NULL)
-        return -EINVAL;
+        return err;
     if (*suf == 'k' || *suf == 'K')
         mul = 1024;
     else if (*suf == 'm' || *suf == 'M')
@@ -152,10 +154,11 @@ int
 cf_conf_parse_ms(const char *s, uint64_t *out)
 {
     uint64_t v, mul;
-    const char *suf = cf_conf_number(s, &v);
+    int err;
+    const char *suf = cf_conf_number(s, &v, &err);
 
     if (suf == NULL)
-        return -EINVAL;
+        return err;
     if (strcmp(suf, "ms") == 0)
         mul = 1;
     else if (strcmp(suf, "s") == 0 || *suf == '\0')

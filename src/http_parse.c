@@ -6,8 +6,9 @@
  * WebDAV method. Before the parser sees it, the head is screened for what
  * RFC 7230 lets a server reject and what request smuggling relies on: NUL
  * and bare CR bytes, obs-fold (3.2.4), Content-Length together with
- * Transfer-Encoding (3.3.3), differing Content-Length values, several Host
- * headers (5.4). Each of those is a 400; we reject rather than repair.
+ * Transfer-Encoding (3.3.3), a repeated Content-Length (3.3.2 allows
+ * rejecting it; libhttp-parser does, even when the values agree), several
+ * Host headers (5.4). Each of those is a 400; we reject rather than repair.
  */
 #include "config.h"
 
@@ -243,8 +244,9 @@ cf_http_check_headers(struct cf_req *req)
     /* RFC 7230 3.3.3: both framings at once are how requests get smuggled */
     if (te != NULL && cl != NULL)
         return 400;
-    if (te != NULL && !req->chunked)
-        return 501;     /* a transfer coding we do not implement */
+    /* RFC 7230 3.3.1: chunked is the only transfer coding we decode */
+    if (te != NULL && !cf_str_eq_ci(*te, CF_STR("chunked")))
+        return 501;
     if (req->http_minor >= 1 && host == NULL)
         return 400;     /* RFC 7230 5.4: HTTP/1.1 requires Host */
     if (host != NULL)
@@ -267,7 +269,7 @@ cf_http_head_parse(struct cf_req *req, char *head, size_t len,
     eol = memchr(head, '\n', len);
     if (eol == NULL)
         return 400;
-    if ((size_t)(eol - head) > lim->max_request_line)
+    if ((size_t)(eol - head) > lim->max_request_line + 1)     /* the line and its CR */
         return 414;
     /* one header per line at most: size the array from the head itself */
     size_t lines = 0;
@@ -477,8 +479,10 @@ cf_http_date_parse(struct cf_str s, time_t *out)
     comma = cf_str_find(s, ',');
     if (comma == 3) {
         /* IMF-fixdate: Sun, 06 Nov 1994 08:49:37 GMT */
+        if (s.len < 5)
+            return -EINVAL;
         s.p += 5;
-        s.len = s.len >= 5 ? s.len - 5 : 0;
+        s.len -= 5;
         if (cf_date_num(&s, 2, 31, &tm.tm_mday) || cf_date_lit(&s, " ") ||
             cf_date_month(&s, &tm.tm_mon) || cf_date_lit(&s, " ") ||
             cf_date_num(&s, 4, 9999, &year) || cf_date_lit(&s, " ") ||
@@ -486,14 +490,27 @@ cf_http_date_parse(struct cf_str s, time_t *out)
             return -EINVAL;
     } else if (comma > 3) {
         /* RFC 850: Sunday, 06-Nov-94 08:49:37 GMT */
+        if (s.len < (size_t)comma + 2)
+            return -EINVAL;
         s.p += comma + 2;
-        s.len = s.len >= (size_t)comma + 2 ? s.len - (size_t)comma - 2 : 0;
+        s.len -= (size_t)comma + 2;
         if (cf_date_num(&s, 2, 31, &tm.tm_mday) || cf_date_lit(&s, "-") ||
             cf_date_month(&s, &tm.tm_mon) || cf_date_lit(&s, "-") ||
             cf_date_num(&s, 2, 99, &year) || cf_date_lit(&s, " ") ||
             cf_date_time(&s, &tm) || cf_date_lit(&s, " GMT") || s.len != 0)
             return -EINVAL;
-        year += year < 70 ? 2000 : 1900;  /* RFC 7231: 50 years rule, simplified */
+        {
+            /* RFC 7231 7.1.1.1: a two-digit year more than 50 years ahead is
+             * the most recent past year with those digits */
+            time_t now = time(NULL);
+            struct tm cur;
+
+            gmtime_r(&now, &cur);
+            int this_year = cur.tm_year + 1900;
+            year += this_year - this_year % 100;
+            if (year > this_year + 50)
+                year -= 100;
+        }
     } else {
         /* asctime: Sun Nov  6 08:49:37 1994 */
         if (s.len < 4)
@@ -517,7 +534,10 @@ cf_http_date_parse(struct cf_str s, time_t *out)
     if (tm.tm_mday < 1)
         return -EINVAL;
     tm.tm_year = year - 1900;
+    int mday = tm.tm_mday;
     *out = timegm(&tm);
+    if (tm.tm_mday != mday)
+        return -EINVAL;     /* 31 Feb: timegm rolled it into March */
     return 0;
 }
 
@@ -535,7 +555,7 @@ int
 cf_http_range_parse(struct cf_str value, uint64_t size, struct cf_range *out, int max)
 {
     struct cf_range tmp[CF_MAX_RANGES];
-    int n = 0, any_valid = 0;
+    int n = 0, any_valid = 0, any_spec = 0;
 
     value = cf_str_trim(value);
     if (!cf_str_has_prefix_ci(value, CF_STR("bytes=")))
@@ -556,6 +576,7 @@ cf_http_range_parse(struct cf_str value, uint64_t size, struct cf_range *out, in
                           : cf_str_make(value.p + comma + 1, value.len - (size_t)comma - 1);
         if (spec.len == 0)
             continue;   /* RFC 7230 7: empty list elements are allowed */
+        any_spec = 1;
         if (dash < 0)
             return 0;
         has_a = dash > 0;
@@ -587,6 +608,8 @@ cf_http_range_parse(struct cf_str value, uint64_t size, struct cf_range *out, in
             return 0;   /* too many ranges: serve the whole representation */
         tmp[n++] = r;
     }
+    if (!any_spec)
+        return 0;   /* "bytes=" names no range: malformed, ignored */
     if (!any_valid)
         return -1;
     /* merge overlapping or adjacent ranges (RFC 7233 4.1 allows it) */

@@ -28,6 +28,9 @@ static pthread_mutex_t cf_log_mu = PTHREAD_MUTEX_INITIALIZER;
 
 static const char *const cf_level_names[] = { "error", "warn", "info", "debug" };
 
+static void cf_log_write(int level, const char *fmt, va_list ap, int err)
+    __attribute__((format(printf, 2, 0)));
+
 static void
 cf_log_write(int level, const char *fmt, va_list ap, int err)
 {

@@ -133,7 +133,7 @@ cf_parse_u64(const char *p, size_t len, uint64_t max, uint64_t *out)
 
         if (d > 9)
             return -EINVAL;
-        if (v > (max - d) / 10)
+        if (d > max || v > (max - d) / 10)
             return -ERANGE;
         v = v * 10 + d;
     }

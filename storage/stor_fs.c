@@ -34,15 +34,15 @@
 #include "coffer/log.h"
 #include "coffer/banned.h"
 
-#define STOR_TMP_PREFIX "/.coffer-tmp-"
-#define STOR_TMP_PREFIX_LEN (sizeof(".coffer-tmp-") - 1)
+#define STOR_TMP_PREFIX ".coffer-tmp-"
+#define STOR_TMP_PREFIX_LEN (sizeof(STOR_TMP_PREFIX) - 1)
 
 static atomic_int stor_have_openat2 = 1;
 
 bool
 stor_name_is_internal(const char *name, size_t len)
 {
-    return len >= STOR_TMP_PREFIX_LEN && memcmp(name, STOR_TMP_PREFIX + 1, STOR_TMP_PREFIX_LEN) == 0;
+    return len >= STOR_TMP_PREFIX_LEN && memcmp(name, STOR_TMP_PREFIX, STOR_TMP_PREFIX_LEN) == 0;
 }
 
 /* The fallback walk: one openat(O_NOFOLLOW) per component. */
@@ -275,7 +275,7 @@ stor_tmpfile(int dirfd, char *tmpname, size_t cap)
 
         randombytes_buf(rnd, sizeof(rnd));
         sodium_bin2hex(hex, sizeof(hex), rnd, sizeof(rnd));
-        snprintf(tmpname, cap, "%s%s", STOR_TMP_PREFIX + 1, hex);
+        snprintf(tmpname, cap, "%s%s", STOR_TMP_PREFIX, hex);
         fd = openat(dirfd, tmpname, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0666);
         if (fd >= 0 || errno != EEXIST)
             break;
@@ -299,7 +299,7 @@ stor_tmpfile_link(int fd, int dirfd, char *tmpname, size_t cap)
 
         randombytes_buf(rnd, sizeof(rnd));
         sodium_bin2hex(hex, sizeof(hex), rnd, sizeof(rnd));
-        snprintf(tmpname, cap, "%s%s", STOR_TMP_PREFIX + 1, hex);
+        snprintf(tmpname, cap, "%s%s", STOR_TMP_PREFIX, hex);
         if (linkat(fd, "", dirfd, tmpname, AT_EMPTY_PATH) == 0)
             return 0;
         if (errno == EEXIST)
