@@ -568,7 +568,8 @@ cf_conn_respond(struct cf_conn *c, int status)
         evtimer_del(c->head_timer);
     req->no_body = req->method == CF_M_HEAD || status == 204 || status == 304;
 
-    if (!req->no_body && req->parts == NULL && req->producer == NULL && status >= 400) {
+    /* HEAD too: its Content-Length must be what GET would send (RFC 7230 3.3.2) */
+    if (req->parts == NULL && req->producer == NULL && status >= 400 && status != 304) {
         /* A short plain error body; it never echoes request data. */
         cf_resp_header(req, "Content-Type", "text/plain; charset=utf-8");
         char line[160];
@@ -958,8 +959,8 @@ cf_conn_process(struct cf_conn *c)
     case C_IDLE: {
         /* RFC 7230 3.5: ignore empty lines before a request line */
         for (;;) {
-            unsigned char *p = evbuffer_pullup(in, 2);
             size_t n = evbuffer_get_length(in);
+            unsigned char *p = n > 0 ? evbuffer_pullup(in, n < 2 ? (ev_ssize_t)n : 2) : NULL;
 
             if (n >= 1 && (p[0] == '\n'))
                 evbuffer_drain(in, 1);
