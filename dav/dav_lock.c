@@ -20,7 +20,7 @@
 #include "coffer/banned.h"
 
 static void
-dav_lock_body(struct dav_req *d, const struct stor_lock *lk, time_t now)
+dav_lock_body(struct dav_req *d, const struct stor_lock *lk, bool collection, time_t now)
 {
     struct cf_buf b = CF_BUF_INIT;
 
@@ -36,7 +36,7 @@ dav_lock_body(struct dav_req *d, const struct stor_lock *lk, time_t now)
     cf_buf_addf(&b, "<D:timeout>Second-%ld</D:timeout>"
                     "<D:locktoken><D:href>%s</D:href></D:locktoken><D:lockroot><D:href>",
                 left > 0 ? left : 0, lk->token);
-    dav_href_path(&b, d->res.repo, lk->path, true);
+    dav_href_path(&b, d->res.repo, lk->path, collection);
     cf_buf_adds(&b, "</D:href></D:lockroot></D:activelock></D:lockdiscovery></D:prop>\n");
     cf_resp_header(d->req, "Content-Type", "application/xml; charset=utf-8");
     cf_resp_addbuf(d->req, &b);
@@ -89,7 +89,9 @@ dav_lock_refresh(struct dav_req *d, unsigned timeout)
             return dav_status_from_stor(rc, 412);
         lk.timeout = timeout;
         lk.expires = expires;
-        dav_lock_body(d, &lk, time(NULL));
+        /* the lock's root is this resource or a collection above it */
+        dav_lock_body(d, &lk, strcmp(lk.path, d->res.path) != 0 || d->res.st.is_dir,
+                      time(NULL));
         return 200;
     }
     /* RFC 4918 9.10.2: no lock of this resource was named */
@@ -207,7 +209,7 @@ dav_lock_finish(struct dav_req *d)
         created = true;
     }
     cf_resp_header(req, "Lock-Token", "<%s>", lk.token);
-    dav_lock_body(d, &lk, time(NULL));
+    dav_lock_body(d, &lk, d->res.exists && d->res.st.is_dir, time(NULL));
     return created ? 201 : 200;
 }
 

@@ -351,6 +351,7 @@ dav_remove(struct dav_req *d, const struct dav_res *r, const struct cf_buf *lock
         stor_meta_delete(d->ctx->db, r->repo, r->path);
     } else if (rc == 1) {
         /* RFC 4918 9.6.1: the members that could not go, in a 207 */
+        stor_meta_prune(d->ctx->db, r->repo, r->path);
         rc = dav_multistatus(d, &f);
     } else {
         rc = dav_status_from_stor(rc, 404);

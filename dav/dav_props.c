@@ -238,7 +238,9 @@ dav_write_lockdiscovery(struct dav_req *d, const struct dav_res *r, struct cf_bu
         cf_buf_addf(b, "<D:timeout>Second-%ld</D:timeout>", left > 0 ? left : 0);
         cf_buf_addf(b, "<D:locktoken><D:href>%s</D:href></D:locktoken>", lk->token);
         cf_buf_adds(b, "<D:lockroot><D:href>");
-        dav_href_path(b, r->repo, lk->path, true);
+        /* RFC 4918 14.12: the URL locked; an ancestor of r is a collection */
+        dav_href_path(b, r->repo, lk->path,
+                      strcmp(lk->path, r->path) != 0 || !r->exists || r->st.is_dir);
         cf_buf_adds(b, "</D:href></D:lockroot></D:activelock>");
     }
     cf_buf_adds(b, "</D:lockdiscovery>");
@@ -634,8 +636,10 @@ dav_pf_produce(struct cf_req *req, struct cf_buf *out)
             dav_pf_push(d, pf, d->res.repo, d->res.path) < 0)
             pf->depth = 0;
     }
+    /* a piece of about 32 KiB per call: measured from where this call began */
+    size_t start = out->len;
     bool done = false;
-    while (!done && out->len < 32768) {
+    while (!done && out->len - start < 32768) {
         struct dav_res child;
         struct dav_entry e = { .res = &child, .dirfd = -1 };
         const char *name;

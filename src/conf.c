@@ -379,8 +379,9 @@ cf_conf_check(struct cf_conf *c)
         return -1;
     }
     if (c->lock_timeout_s > c->lock_timeout_max_s) {
-        cf_log(CF_LOG_ERR, "%s: lock-timeout cannot exceed lock-timeout-max", where);
-        return -1;
+        cf_log(CF_LOG_INFO, "%s: lock-timeout lowered to lock-timeout-max (%us)", where,
+               c->lock_timeout_max_s);
+        c->lock_timeout_s = c->lock_timeout_max_s;
     }
     if (c->data_dir == NULL) {
         cf_log(CF_LOG_ERR, "%s: data must be set", where);

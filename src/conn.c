@@ -490,8 +490,8 @@ cf_conn_pump(struct cf_conn *c)
 
             cf_buf_reset(&c->prodbuf);
             r = req->producer(req, &c->prodbuf);
-            if (r < 0)
-                return -1;
+            if (r < 0 || (r == 1 && c->prodbuf.len == 0))
+                return -1;  /* a producer must make progress */
             if (c->prodbuf.len > 0) {
                 if (c->chunked_out)
                     evbuffer_add_printf(out, "%zx\r\n", c->prodbuf.len);
@@ -593,8 +593,15 @@ cf_conn_respond(struct cf_conn *c, int status)
         int r = 1;
 
         cf_buf_reset(&c->prodbuf);
-        while (r == 1 && c->prodbuf.len < CF_PRODUCE_FIRST)
+        while (r == 1 && c->prodbuf.len < CF_PRODUCE_FIRST) {
+            size_t before = c->prodbuf.len;
+
             r = req->producer(req, &c->prodbuf);
+            if (r == 1 && c->prodbuf.len == before) {
+                cf_log(CF_LOG_ERR, "%s: a producer made no progress", __func__);
+                r = -EIO;
+            }
+        }
         if (r < 0) {
             cf_resp_reset(req);
             req->close_after = true;

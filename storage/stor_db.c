@@ -11,6 +11,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,7 +91,8 @@ stor_sqlite_err(struct stor_db *db, int rc, const char *what)
         return -EBUSY;
     }
     if (rc == SQLITE_CONSTRAINT)
-        return -EEXIST;
+        return db != NULL && sqlite3_extended_errcode(db->h) == SQLITE_CONSTRAINT_FOREIGNKEY
+                   ? -ENOENT : -EEXIST;     /* a missing owner, or a duplicate */
     if (rc == SQLITE_FULL)
         return -ENOSPC;
     cf_log(CF_LOG_ERR, "%s: sqlite: %s", what, db ? sqlite3_errmsg(db->h) : sqlite3_errstr(rc));
@@ -110,6 +112,57 @@ stor_stmt(struct stor_db *db, enum stor_sql id)
         }
     }
     return db->stmt[id];
+}
+
+sqlite3_stmt *
+stor_sql(struct stor_db *db, const char *sql)
+{
+    size_t h = ((uintptr_t)sql >> 3) % STOR_SQL_CACHE;
+
+    for (size_t i = 0; i < STOR_SQL_CACHE; i++) {
+        struct stor_sql_slot *s = &db->cache[(h + i) % STOR_SQL_CACHE];
+
+        if (s->sql == sql)
+            return s->st;
+        if (s->sql == NULL) {
+            int rc = sqlite3_prepare_v3(db->h, sql, -1, SQLITE_PREPARE_PERSISTENT, &s->st, NULL);
+
+            if (rc != SQLITE_OK) {
+                cf_log(CF_LOG_ERR, "%s: preparing '%.60s...': %s", __func__, sql,
+                       sqlite3_errmsg(db->h));
+                s->st = NULL;
+                return NULL;
+            }
+            s->sql = sql;
+            return s->st;
+        }
+    }
+    cf_log(CF_LOG_ERR, "%s: more than %d distinct statements", __func__, STOR_SQL_CACHE);
+    return NULL;
+}
+
+int
+stor_exec(struct stor_db *db, sqlite3_stmt *st, const char *what)
+{
+    int rc;
+
+    if (st == NULL)
+        return -EIO;
+    rc = sqlite3_step(st);
+    stor_stmt_done(st);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+        return stor_sqlite_err(db, rc, what);
+    return 0;
+}
+
+char *
+stor_col_text(sqlite3_stmt *st, int col, struct cf_pool *pool)
+{
+    const unsigned char *t = sqlite3_column_text(st, col);
+
+    if (t == NULL)
+        return NULL;
+    return cf_pool_strndup(pool, (const char *)t, (size_t)sqlite3_column_bytes(st, col));
 }
 
 void
@@ -223,27 +276,48 @@ stor_db_free(struct stor_db *db)
         return;
     for (int i = 0; i < STOR_SQL_COUNT; i++)
         sqlite3_finalize(db->stmt[i]);
+    for (int i = 0; i < STOR_SQL_CACHE; i++)
+        sqlite3_finalize(db->cache[i].st);
     sqlite3_close(db->h);
     free(db);
 }
 
+/*
+ * Transactions nest: the outermost is BEGIN IMMEDIATE (the writer lock at
+ * once, so no deadlock upgrading later), the inner ones are savepoints, so
+ * that an inner failure undoes only its own work and the caller decides.
+ */
 int
 stor_db_begin(struct stor_db *db)
 {
-    if (db->depth++ > 0)
-        return 0;
-    int rc = stor_db_exec(db, "BEGIN IMMEDIATE");
-    if (rc < 0)
-        db->depth = 0;
+    char sql[32];
+    int rc;
+
+    if (db->depth == 0) {
+        rc = stor_db_exec(db, "BEGIN IMMEDIATE");
+    } else {
+        snprintf(sql, sizeof(sql), "SAVEPOINT s%d", db->depth);
+        rc = stor_db_exec(db, sql);
+    }
+    if (rc == 0)
+        db->depth++;
     return rc;
 }
 
 int
 stor_db_commit(struct stor_db *db)
 {
-    if (db->depth == 0 || --db->depth > 0)
+    char sql[32];
+    int rc;
+
+    if (db->depth == 0)
         return 0;
-    int rc = stor_db_exec(db, "COMMIT");
+    db->depth--;
+    if (db->depth > 0) {
+        snprintf(sql, sizeof(sql), "RELEASE s%d", db->depth);
+        return stor_db_exec(db, sql);
+    }
+    rc = stor_db_exec(db, "COMMIT");
     if (rc < 0)
         stor_db_exec(db, "ROLLBACK");
     return rc;
@@ -252,9 +326,16 @@ stor_db_commit(struct stor_db *db)
 void
 stor_db_rollback(struct stor_db *db)
 {
+    char sql[64];
+
     if (db->depth == 0)
         return;
-    db->depth = 0;
+    db->depth--;
+    if (db->depth > 0) {
+        snprintf(sql, sizeof(sql), "ROLLBACK TO s%d; RELEASE s%d", db->depth, db->depth);
+        stor_db_exec(db, sql);
+        return;
+    }
     stor_db_exec(db, "ROLLBACK");
 }
 

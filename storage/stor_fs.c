@@ -82,6 +82,13 @@ stor_openat_walk(int dirfd, const char *path, int flags, mode_t mode)
     }
     fd = openat(cur, comp, flags | O_NOFOLLOW | O_CLOEXEC, mode);
     int err = errno;
+    if (fd < 0 && err == ENOTDIR) {
+        struct stat sb;
+
+        /* O_DIRECTORY fails first on a link: say it is a link */
+        if (fstatat(cur, comp, &sb, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(sb.st_mode))
+            err = ELOOP;
+    }
     if (fd >= 0 && (flags & O_PATH)) {
         struct stat sb;
 
@@ -382,12 +389,15 @@ stor_put_commit(struct stor_put *put, bool durable, const struct timespec *mtime
         goto out;
     }
     put->tmpname[0] = '\0';
+    if (statx(put->fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS | STATX_BTIME, &sx) == 0) {
+        stor_repo_usage_add(put->repo, (int64_t)sx.stx_size - (int64_t)put->old_size);
+        if (st != NULL)
+            stor_fill(st, &sx);
+    } else if (st != NULL) {
+        memset(st, 0, sizeof(*st));
+    }
     if (durable && (rc = stor_fsync_dir(put->dirfd)) < 0)
         goto out;
-    if (st != NULL && statx(put->fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS | STATX_BTIME, &sx) == 0)
-        stor_fill(st, &sx);
-    if (st != NULL)
-        stor_repo_usage_add(put->repo, (int64_t)st->size - (int64_t)put->old_size);
 out:
     stor_put_abort(put);
     return rc;
@@ -416,7 +426,9 @@ stor_mkcol(struct stor_repo *repo, const char *path, bool durable)
         return -EEXIST;
     if ((dirfd = stor_parent(repo, path, &leaf)) < 0)
         return dirfd;
-    if (mkdirat(dirfd, leaf, 0777) < 0)
+    if (stor_statat(dirfd, leaf, NULL) == -ELOOP)
+        rc = -ELOOP;    /* a link: not ours to replace or to call existing */
+    else if (mkdirat(dirfd, leaf, 0777) < 0)
         rc = -errno;
     else if (durable)
         rc = stor_fsync_dir(dirfd);
@@ -433,7 +445,8 @@ stor_set_mtime(struct stor_repo *repo, const char *path, const struct timespec *
 
     if ((dirfd = stor_parent(repo, path, &leaf)) < 0)
         return dirfd;
-    if (utimensat(dirfd, leaf[0] ? leaf : ".", ts, AT_SYMLINK_NOFOLLOW) < 0)
+    if ((rc = stor_statat(dirfd, leaf, NULL)) == 0 &&
+        utimensat(dirfd, leaf[0] ? leaf : ".", ts, AT_SYMLINK_NOFOLLOW) < 0)
         rc = -errno;
     stor_parent_release(repo, dirfd);
     return rc;
@@ -744,6 +757,11 @@ stor_copy(struct stor_repo *srepo, const char *src, struct stor_repo *drepo,
     const char *sleaf, *dleaf;
     int sdir, ddir = -1, rc;
 
+    size_t sl = strlen(src);
+
+    /* a collection copied into itself would never end */
+    if (srepo == drepo && (sl == 0 || (strncmp(dst, src, sl) == 0 && dst[sl] == '/')))
+        return -EINVAL;
     if ((sdir = stor_parent(srepo, src, &sleaf)) < 0)
         return sdir;
     if ((rc = stor_statat(sdir, sleaf, &st)) < 0)
@@ -867,8 +885,10 @@ stor_dir_next(struct stor_dir *d, const char **name, struct stor_stat *st)
 {
     struct dirent *de;
 
-    errno = 0;
-    while ((de = readdir(d->d)) != NULL) {
+    for (;;) {
+        errno = 0;      /* readdir sets it only on an error */
+        if ((de = readdir(d->d)) == NULL)
+            return errno ? -errno : 0;
         const char *n = de->d_name;
 
         if (n[0] == '.' && (n[1] == '\0' || (n[1] == '.' && n[2] == '\0')))
@@ -880,7 +900,6 @@ stor_dir_next(struct stor_dir *d, const char **name, struct stor_stat *st)
         *name = n;
         return 1;
     }
-    return errno ? -errno : 0;
 }
 
 int

@@ -39,14 +39,32 @@ enum stor_sql {
     STOR_SQL_COUNT
 };
 
+#define STOR_SQL_CACHE 256       /* statements prepared by stor_sql() */
+
+struct stor_sql_slot {
+    const char *sql;
+    sqlite3_stmt *st;
+};
+
 struct stor_db {
     sqlite3 *h;
     sqlite3_stmt *stmt[STOR_SQL_COUNT];
+    struct stor_sql_slot cache[STOR_SQL_CACHE];
     int depth;                  /* nesting of stor_db_begin */
 };
 
 /* Returns the prepared statement id, ready to bind; NULL after logging. */
 sqlite3_stmt *stor_stmt(struct stor_db *db, enum stor_sql id);
+/*
+ * Returns the statement for sql, prepared on first use and kept: sql must
+ * be a string literal (its address is the key), so the SQL stays beside
+ * the code that runs it. NULL after logging.
+ */
+sqlite3_stmt *stor_sql(struct stor_db *db, const char *sql);
+/* Steps a statement that returns no rows, resets it; 0 or a negative errno. */
+int stor_exec(struct stor_db *db, sqlite3_stmt *st, const char *what);
+/* Text column copied into pool (NULL stays NULL). */
+char *stor_col_text(sqlite3_stmt *st, int col, struct cf_pool *pool);
 /* Resets a statement after use (always call it). */
 void stor_stmt_done(sqlite3_stmt *st);
 /* Maps an SQLite result code to a negative errno (and logs faults). */

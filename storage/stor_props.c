@@ -343,3 +343,87 @@ out:
     }
     return stor_db_commit(db);
 }
+
+struct stor_prune_row {
+    int64_t id;
+    char *path;
+};
+
+int
+stor_meta_prune(struct stor_db *db, struct stor_repo *repo, const char *path)
+{
+    sqlite3_stmt *st = stor_sql(db, "SELECT id, dir, name FROM nodes WHERE repo = ?1 AND "
+                                    "((dir = ?2 AND name = ?3) OR dir = ?4 OR "
+                                    "(dir >= ?4 || '/' AND dir < ?4 || '0'))");
+    struct stor_prune_row *rows = NULL;
+    size_t n = 0, cap = 0;
+    int rc;
+
+    if (st == NULL)
+        return -EIO;
+    sqlite3_bind_int64(st, 1, repo->id);
+    stor_bind_dirname(st, 2, path);
+    sqlite3_bind_text(st, 4, path, -1, SQLITE_STATIC);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *dir = (const char *)sqlite3_column_text(st, 1);
+        const char *name = (const char *)sqlite3_column_text(st, 2);
+        struct cf_buf p = CF_BUF_INIT;
+
+        if (n == cap) {
+            cap = cap ? cap * 2 : 16;
+            rows = cf_xrealloc(rows, cap * sizeof(*rows));
+        }
+        if (dir[0] != '\0') {
+            cf_buf_adds(&p, dir);
+            cf_buf_addc(&p, '/');
+        }
+        cf_buf_adds(&p, name);
+        rows[n].id = sqlite3_column_int64(st, 0);
+        rows[n++].path = cf_buf_detach(&p, NULL);
+    }
+    stor_stmt_done(st);
+    rc = rc == SQLITE_DONE ? 0 : stor_sqlite_err(db, rc, __func__);
+    /* locks rooted beneath, on files that never had an id, go too (RFC 4918 9.6) */
+    st = stor_sql(db, "SELECT DISTINCT path FROM locks WHERE repo = ?1 AND (path = ?2 OR "
+                      "(path >= ?2 || '/' AND path < ?2 || '0'))");
+    if (rc == 0 && st != NULL) {
+        sqlite3_bind_int64(st, 1, repo->id);
+        sqlite3_bind_text(st, 2, path, -1, SQLITE_STATIC);
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            if (n == cap) {
+                cap = cap ? cap * 2 : 16;
+                rows = cf_xrealloc(rows, cap * sizeof(*rows));
+            }
+            rows[n].id = 0;     /* a lock root only */
+            rows[n++].path = cf_xstrdup((const char *)sqlite3_column_text(st, 0));
+        }
+        stor_stmt_done(st);
+    }
+    if (rc == 0)
+        rc = stor_db_begin(db);
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        struct stor_stat sst;
+        int e = stor_stat(repo, rows[i].path, &sst);
+
+        if (e != -ENOENT && e != -ENOTDIR)
+            continue;   /* still there (or not ours to judge): keep its id */
+        if (rows[i].id > 0) {
+            st = stor_sql(db, "DELETE FROM nodes WHERE id = ?1");
+            if (st != NULL)
+                sqlite3_bind_int64(st, 1, rows[i].id);
+            rc = stor_exec(db, st, __func__);
+        }
+        if (rc == 0)
+            rc = stor_locks_remove_tree(db, repo, rows[i].path);
+    }
+    if (n > 0 || rc == 0) {
+        if (rc == 0)
+            rc = stor_db_commit(db);
+        else
+            stor_db_rollback(db);
+    }
+    for (size_t i = 0; i < n; i++)
+        free(rows[i].path);
+    free(rows);
+    return rc;
+}

@@ -280,6 +280,11 @@ int stor_meta_move(struct stor_db *db, struct stor_repo *srepo, const char *src,
 int stor_meta_copy(struct stor_db *db, struct stor_repo *srepo, const char *src,
                    struct stor_repo *drepo, const char *dst, bool infinite);
 int stor_meta_delete(struct stor_db *db, struct stor_repo *repo, const char *path);
+/*
+ * After a DELETE that had to leave some members: drops the rows (and locks)
+ * of the paths at or beneath path that no longer exist, keeps the others.
+ */
+int stor_meta_prune(struct stor_db *db, struct stor_repo *repo, const char *path);
 
 /* ---- locks (RFC 4918 6, 7) ---- */
 

@@ -726,15 +726,18 @@ test_check_request_line_longer_than_head_is_refused(void **state)
 }
 
 static void
-test_check_lock_timeout_above_max_is_refused(void **state)
+test_check_lock_timeout_above_max_is_lowered_to_max(void **state)
 {
     struct cf_conf *c = *state;
 
     assert_int_equal(t_set(c, "lock-timeout", "2h"), 0);
     assert_int_equal(t_set(c, "lock-timeout-max", "2h"), 0);
     assert_int_equal(cf_conf_check(c), 0);
+    assert_int_equal(c->lock_timeout_s, 7200);
+    /* a cap below the lifetime asked for wins: the server still starts */
     assert_int_equal(t_set(c, "lock-timeout", "7201"), 0);
-    assert_int_equal(cf_conf_check(c), -1);
+    assert_int_equal(cf_conf_check(c), 0);
+    assert_int_equal(c->lock_timeout_s, 7200);
 }
 
 static void
@@ -793,7 +796,7 @@ main(void)
         T(test_check_defaults_pass),
         T(test_check_tls_cert_without_key_is_refused),
         T(test_check_request_line_longer_than_head_is_refused),
-        T(test_check_lock_timeout_above_max_is_refused),
+        T(test_check_lock_timeout_above_max_is_lowered_to_max),
         T(test_check_data_unset_is_refused),
     };
 
