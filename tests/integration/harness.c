@@ -477,6 +477,54 @@ t_http(struct t_server *s, struct t_resp *r, const char *fmt, ...)
     return rc;
 }
 
+int
+t_req(struct t_server *s, struct t_resp *r, const char *method, const char *path,
+      const char *headers, const void *body, size_t len)
+{
+    char *head = NULL, *wire;
+    size_t k = 0, n;
+    int rc;
+
+    if (asprintf(&head, "%s %s HTTP/1.1\nHost: 127.0.0.1:%d\n" T_AUTH "%sContent-Length: %zu\n\n",
+                 method, path, s->port, headers ? headers : "", len) < 0)
+        return -1;
+    n = strlen(head);
+    wire = malloc(n * 2 + len + 1);
+    for (size_t i = 0; i < n; i++) {
+        if (head[i] == '\n')
+            wire[k++] = '\r';
+        wire[k++] = head[i];
+    }
+    if (len > 0)
+        memcpy(wire + k, body, len);
+    k += len;
+    rc = t_http_raw(s, r, wire, k);
+    free(wire);
+    free(head);
+    return rc;
+}
+
+int
+t_reqs(struct t_server *s, struct t_resp *r, const char *method, const char *path,
+       const char *headers, const char *body)
+{
+    return t_req(s, r, method, path, headers, body, body ? strlen(body) : 0);
+}
+
+int
+t_status(struct t_server *s, const char *method, const char *path, const char *headers,
+         const char *body)
+{
+    struct t_resp r;
+    int status;
+
+    if (t_req(s, &r, method, path, headers, body, body ? strlen(body) : 0) < 0)
+        return -1;
+    status = r.status;
+    t_resp_release(&r);
+    return status;
+}
+
 void
 t_resp_release(struct t_resp *r)
 {

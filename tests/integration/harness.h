@@ -74,6 +74,20 @@ int t_conn_read(int fd, struct t_resp *r, bool head_only, int timeout_ms);
 /* True if the peer closed the connection within timeout_ms. */
 bool t_conn_closed(int fd, int timeout_ms);
 
+/*
+ * Sends "method path" with the server's Host, the admin's credentials, the
+ * header lines in headers (each ending in "\n", or NULL), a Content-Length
+ * and len bytes of body, on a new connection. Returns 0 or -1.
+ */
+int t_req(struct t_server *s, struct t_resp *r, const char *method, const char *path,
+          const char *headers, const void *body, size_t len);
+/* t_req with a NUL-terminated body (or NULL). */
+int t_reqs(struct t_server *s, struct t_resp *r, const char *method, const char *path,
+           const char *headers, const char *body);
+/* t_req with a NUL-terminated body (or NULL); returns the status or -1. */
+int t_status(struct t_server *s, const char *method, const char *path, const char *headers,
+             const char *body);
+
 void t_resp_release(struct t_resp *r);
 /* The value of header name (case-insensitive), malloc'd into a static slot:
  * valid until the next call. NULL if absent. */

@@ -22,58 +22,12 @@
 
 /* ---- helpers ---- */
 
-/*
- * Sends "method path" with the Host of the server, the admin's credentials,
- * the header lines in headers (each ending in "\n", may be NULL), a
- * Content-Length and len bytes of body. The path is sent as given.
- */
-static int
-it_req(struct t_server *s, struct t_resp *r, const char *method, const char *path,
-       const char *headers, const void *body, size_t len)
-{
-    char *head = NULL, *wire;
-    size_t k = 0, n;
-    int rc;
-
-    if (asprintf(&head, "%s %s HTTP/1.1\nHost: 127.0.0.1:%d\n" T_AUTH "%sContent-Length: %zu\n\n",
-                 method, path, s->port, headers ? headers : "", len) < 0)
-        return -1;
-    n = strlen(head);
-    wire = malloc(n * 2 + len + 1);
-    for (size_t i = 0; i < n; i++) {
-        if (head[i] == '\n')
-            wire[k++] = '\r';
-        wire[k++] = head[i];
-    }
-    if (len > 0)
-        memcpy(wire + k, body, len);
-    k += len;
-    rc = t_http_raw(s, r, wire, k);
-    free(wire);
-    free(head);
-    return rc;
-}
-
-static int
-it_st(struct t_server *s, const char *method, const char *path, const char *headers,
-      const char *body)
-{
-    struct t_resp r;
-    int status;
-
-    if (it_req(s, &r, method, path, headers, body, body ? strlen(body) : 0) < 0)
-        return -1;
-    status = r.status;
-    t_resp_release(&r);
-    return status;
-}
-
 /* Asserts the status of a request, naming it when it differs. */
 static void
 it_expect(struct t_server *s, int want, const char *method, const char *path,
           const char *headers, const char *body)
 {
-    int got = it_st(s, method, path, headers, body);
+    int got = t_status(s, method, path, headers, body);
 
     if (got != want)
         fail_msg("%s %s [%s] gave %d, expected %d", method, path, headers ? headers : "", got,
@@ -160,7 +114,7 @@ it_malformed_xml_bodies_are_400(void **state)
         "<",
     };
 
-    assert_int_equal(it_st(s, "PUT", "/dav/admin/bad-xml.txt", NULL, "target"), 201);
+    assert_int_equal(t_status(s, "PUT", "/dav/admin/bad-xml.txt", NULL, "target"), 201);
     it_snap(s, "before");
     for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++)
         it_expect_xml_methods(s, 400, "bad-xml", bodies[i]);
@@ -190,11 +144,11 @@ it_external_entity_is_400_and_never_read(void **state)
     };
     static const char *const methods[] = { "PROPFIND", "PROPPATCH", "LOCK" };
 
-    assert_int_equal(it_st(s, "PUT", "/dav/admin/xxe.txt", NULL, "xxe"), 201);
+    assert_int_equal(t_status(s, "PUT", "/dav/admin/xxe.txt", NULL, "xxe"), 201);
     it_snap(s, "before");
     for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
         for (size_t m = 0; m < 3; m++) {
-            assert_int_equal(it_req(s, &r, methods[m], "/dav/admin/xxe.txt", "Depth: 0\n",
+            assert_int_equal(t_req(s, &r, methods[m], "/dav/admin/xxe.txt", "Depth: 0\n",
                                     bodies[i], strlen(bodies[i])), 0);
             int status = r.status;
             bool leaked = memmem(r.body, r.body_len, "root:", 5) != NULL;
@@ -206,7 +160,7 @@ it_external_entity_is_400_and_never_read(void **state)
     }
     it_unchanged_since(s, "before");
     /* nothing was stored as a property, nothing locked */
-    assert_int_equal(it_req(s, &r, "PROPFIND", "/dav/admin/xxe.txt", "Depth: 0\n", NULL, 0), 0);
+    assert_int_equal(t_req(s, &r, "PROPFIND", "/dav/admin/xxe.txt", "Depth: 0\n", NULL, 0), 0);
     assert_int_equal(r.status, 207);
     assert_null(memmem(r.body, r.body_len, "root:", 5));
     assert_int_equal(t_xpath_count(&r, "//T:leak"), 0);
@@ -233,9 +187,9 @@ it_external_entity_in_utf16_is_400(void **state)
         body[2 + i * 2] = (unsigned char)ascii[i];
         body[3 + i * 2] = 0;
     }
-    assert_int_equal(it_st(s, "PUT", "/dav/admin/xxe16.txt", NULL, "x"), 201);
+    assert_int_equal(t_status(s, "PUT", "/dav/admin/xxe16.txt", NULL, "x"), 201);
     it_snap(s, "before");
-    assert_int_equal(it_req(s, &r, "PROPFIND", "/dav/admin/xxe16.txt", "Depth: 0\n"
+    assert_int_equal(t_req(s, &r, "PROPFIND", "/dav/admin/xxe16.txt", "Depth: 0\n"
                             "Content-Type: application/xml; charset=utf-16\n", body, len), 0);
     int status = r.status;
     bool leaked = memmem(r.body, r.body_len, "root:", 5) != NULL;
@@ -264,7 +218,7 @@ it_entity_expansion_bomb_is_400(void **state)
         "<D:propertyupdate xmlns:D=\"DAV:\" xmlns:T=\"http://example.com/t\"><D:set><D:prop>"
         "<T:bomb>&lol9;</T:bomb></D:prop></D:set></D:propertyupdate>";
 
-    assert_int_equal(it_st(s, "PUT", "/dav/admin/bad-bomb.txt", NULL, "target"), 201);
+    assert_int_equal(t_status(s, "PUT", "/dav/admin/bad-bomb.txt", NULL, "target"), 201);
     it_snap(s, "before");
     it_expect_xml_methods(s, 400, "bad-bomb", bomb);
     it_unchanged_since(s, "before");
@@ -303,14 +257,14 @@ it_xml_deeper_than_max_xml_depth_is_400(void **state)
                      "xmlns:T=\"http://example.com/t\"><D:prop><T:deep/><T:limit/></D:prop>"
                      "</D:propfind>";
 
-    assert_int_equal(it_st(s, "PUT", "/dav/admin/deep.txt", NULL, "deep"), 201);
+    assert_int_equal(t_status(s, "PUT", "/dav/admin/deep.txt", NULL, "deep"), 201);
     /* max-xml-depth is 32 by default: 33 levels are refused */
     it_expect(s, 400, "PROPPATCH", "/dav/admin/deep.txt", NULL, deep);
     it_expect(s, 400, "PROPFIND", "/dav/admin/deep.txt", "Depth: 0\n", deep);
     it_expect(s, 400, "LOCK", "/dav/admin/deep.txt", NULL, deep);
     /* and 32 are not */
     it_expect(s, 207, "PROPPATCH", "/dav/admin/deep.txt", NULL, limit);
-    assert_int_equal(it_req(s, &r, "PROPFIND", "/dav/admin/deep.txt", "Depth: 0\n", pf,
+    assert_int_equal(t_req(s, &r, "PROPFIND", "/dav/admin/deep.txt", "Depth: 0\n", pf,
                             strlen(pf)), 0);
     assert_int_equal(r.status, 207);
     assert_int_equal(t_xpath_count(&r, "//D:propstat[contains(D:status,' 200 ')]/D:prop/T:limit"),
@@ -336,7 +290,7 @@ it_namespace_errors_are_400(void **state)
         "</D:propfind>",
     };
 
-    assert_int_equal(it_st(s, "PUT", "/dav/admin/bad-ns.txt", NULL, "target"), 201);
+    assert_int_equal(t_status(s, "PUT", "/dav/admin/bad-ns.txt", NULL, "target"), 201);
     it_snap(s, "before");
     for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++)
         it_expect_xml_methods(s, 400, "bad-ns", bodies[i]);
@@ -348,7 +302,7 @@ it_propfind_with_another_root_element_is_400(void **state)
 {
     struct t_server *s = *state;
 
-    assert_int_equal(it_st(s, "PUT", "/dav/admin/bad-root.txt", NULL, "target"), 201);
+    assert_int_equal(t_status(s, "PUT", "/dav/admin/bad-root.txt", NULL, "target"), 201);
     /* RFC 4918 14.20: the body is a DAV:propfind element */
     it_expect(s, 400, "PROPFIND", "/dav/admin/bad-root.txt", "Depth: 0\n",
               "<?xml version=\"1.0\"?><D:foo xmlns:D=\"DAV:\"><D:allprop/></D:foo>");
@@ -366,7 +320,7 @@ it_elements_are_matched_by_namespace_not_prefix(void **state)
     struct t_server *s = *state;
     struct t_resp r;
 
-    assert_int_equal(it_st(s, "PUT", "/dav/admin/ns.txt", NULL, "12345"), 201);
+    assert_int_equal(t_status(s, "PUT", "/dav/admin/ns.txt", NULL, "12345"), 201);
     /* "DAVX:" is not "DAV:", whatever the prefix says */
     it_expect(s, 400, "PROPFIND", "/dav/admin/ns.txt", "Depth: 0\n",
               "<?xml version=\"1.0\"?><D:propfind xmlns:D=\"DAVX:\"><D:allprop/></D:propfind>");
@@ -375,7 +329,7 @@ it_elements_are_matched_by_namespace_not_prefix(void **state)
     /* another prefix, or the default namespace, for DAV: is the same thing */
     const char *z = "<?xml version=\"1.0\"?><Z:propfind xmlns:Z=\"DAV:\"><Z:prop>"
                     "<Z:getcontentlength/></Z:prop></Z:propfind>";
-    assert_int_equal(it_req(s, &r, "PROPFIND", "/dav/admin/ns.txt", "Depth: 0\n", z, strlen(z)),
+    assert_int_equal(t_req(s, &r, "PROPFIND", "/dav/admin/ns.txt", "Depth: 0\n", z, strlen(z)),
                      0);
     assert_int_equal(r.status, 207);
     char *v = t_xpath_string(&r, "//D:propstat[contains(D:status,' 200 ')]/D:prop/"
@@ -386,7 +340,7 @@ it_elements_are_matched_by_namespace_not_prefix(void **state)
     free(v);
     const char *dflt = "<?xml version=\"1.0\"?><propfind xmlns=\"DAV:\"><prop><getcontentlength/>"
                        "</prop></propfind>";
-    assert_int_equal(it_req(s, &r, "PROPFIND", "/dav/admin/ns.txt", "Depth: 0\n", dflt,
+    assert_int_equal(t_req(s, &r, "PROPFIND", "/dav/admin/ns.txt", "Depth: 0\n", dflt,
                             strlen(dflt)), 0);
     assert_int_equal(r.status, 207);
     assert_int_equal(t_xpath_count(&r, "//D:propstat[contains(D:status,' 200 ')]/D:prop/"
@@ -407,7 +361,7 @@ it_oversized_head_is_431(void **state)
     memcpy(big, "X-Big: ", 7);
     memset(big + 7, 'a', n);
     memcpy(big + 7 + n, "\n", 2);
-    assert_int_equal(it_st(s, "PUT", "/dav/admin/big-head.txt", NULL, "x"), 201);
+    assert_int_equal(t_status(s, "PUT", "/dav/admin/big-head.txt", NULL, "x"), 201);
     it_snap(s, "before");
     it_expect(s, 431, "PUT", "/dav/admin/big-head.txt", big, "changed");
     it_expect(s, 431, "PUT", "/dav/admin/big-head-new.txt", big, "new");
@@ -428,8 +382,8 @@ it_bad_depth_is_400(void **state)
                      "<D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype>"
                      "</D:lockinfo>";
 
-    assert_int_equal(it_st(s, "MKCOL", "/dav/admin/depth-coll/", NULL, NULL), 201);
-    assert_int_equal(it_st(s, "PUT", "/dav/admin/depth-coll/f.txt", NULL, "f"), 201);
+    assert_int_equal(t_status(s, "MKCOL", "/dav/admin/depth-coll/", NULL, NULL), 201);
+    assert_int_equal(t_status(s, "PUT", "/dav/admin/depth-coll/f.txt", NULL, "f"), 201);
     it_snap(s, "before");
     for (size_t i = 0; i < sizeof(depths) / sizeof(depths[0]); i++) {
         const char *h = it_fmt("Depth: %s\nDestination: /dav/admin/depth-copy/\n", depths[i]);
@@ -453,8 +407,8 @@ it_bad_overwrite_is_400(void **state)
     struct t_server *s = *state;
     static const char *const values[] = { "X", "yes", "TRUE", "", "T F" };
 
-    assert_int_equal(it_st(s, "PUT", "/dav/admin/ow-src.txt", NULL, "src"), 201);
-    assert_int_equal(it_st(s, "PUT", "/dav/admin/ow-dst.txt", NULL, "dst"), 201);
+    assert_int_equal(t_status(s, "PUT", "/dav/admin/ow-src.txt", NULL, "src"), 201);
+    assert_int_equal(t_status(s, "PUT", "/dav/admin/ow-dst.txt", NULL, "dst"), 201);
     it_snap(s, "before");
     for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
         /* RFC 4918 10.6: Overwrite = "T" | "F" */
@@ -477,7 +431,7 @@ it_bad_destination_is_400(void **state)
         "/dav/admin/%zz", "/dav/admin/a%00b",
     };
 
-    assert_int_equal(it_st(s, "PUT", "/dav/admin/dst-src.txt", NULL, "src"), 201);
+    assert_int_equal(t_status(s, "PUT", "/dav/admin/dst-src.txt", NULL, "src"), 201);
     it_snap(s, "before");
     for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
         const char *h = it_fmt("Destination: %s\n", values[i]);
@@ -496,7 +450,7 @@ it_destination_on_another_host_is_502(void **state)
 {
     struct t_server *s = *state;
 
-    assert_int_equal(it_st(s, "PUT", "/dav/admin/dst-host.txt", NULL, "src"), 201);
+    assert_int_equal(t_status(s, "PUT", "/dav/admin/dst-host.txt", NULL, "src"), 201);
     it_snap(s, "before");
     /* RFC 4918 9.8.5, 9.9.4: 502 when the destination is another server */
     it_expect(s, 502, "COPY", "/dav/admin/dst-host.txt",
@@ -524,7 +478,7 @@ it_dot_dot_out_of_the_dav_tree_serves_nothing(void **state)
 
     it_snap(s, "before");
     for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
-        assert_int_equal(it_req(s, &r, "GET", paths[i], NULL, NULL, 0), 0);
+        assert_int_equal(t_req(s, &r, "GET", paths[i], NULL, NULL, 0), 0);
         int status = r.status;
         bool leaked = memmem(r.body, r.body_len, "root:", 5) != NULL;
         t_resp_release(&r);
@@ -573,7 +527,7 @@ it_dot_dot_inside_the_repository_resolves(void **state)
     it_expect(s, 201, "PUT", "/dav/admin/dd-a/../dd-b.txt", NULL, "dotdot");
     it_assert_disk(s, "dd-b.txt", "dotdot");
     assert_false(t_file_exists(s, "dd-a"));
-    assert_int_equal(it_req(s, &r, "GET", "/dav/admin/dd-b.txt", NULL, NULL, 0), 0);
+    assert_int_equal(t_req(s, &r, "GET", "/dav/admin/dd-b.txt", NULL, NULL, 0), 0);
     assert_int_equal(r.status, 200);
     assert_int_equal(r.body_len, 6);
     assert_memory_equal(r.body, "dotdot", 6);
@@ -626,7 +580,7 @@ it_destination_climbing_above_the_root_is_400(void **state)
         "/dav/admin/../../../etc/x", "/../x", "/dav/admin/%2e%2e/%2e%2e/%2e%2e/x",
     };
 
-    assert_int_equal(it_st(s, "PUT", "/dav/admin/dst-dd.txt", NULL, "src"), 201);
+    assert_int_equal(t_status(s, "PUT", "/dav/admin/dst-dd.txt", NULL, "src"), 201);
     it_snap(s, "before");
     for (size_t i = 0; i < sizeof(dests) / sizeof(dests[0]); i++) {
         it_expect(s, 400, "COPY", "/dav/admin/dst-dd.txt", it_fmt("Destination: %s\n", dests[i]),
@@ -691,7 +645,7 @@ it_symlinks_out_of_the_repository_are_403(void **state)
                      "</D:set></D:propertyupdate>";
 
     it_make_links(s);
-    assert_int_equal(it_st(s, "PUT", "/dav/admin/sym-real.txt", NULL, "real"), 201);
+    assert_int_equal(t_status(s, "PUT", "/dav/admin/sym-real.txt", NULL, "real"), 201);
     it_etc_stat(&etc);
     it_snap(s, "before");
     /*
@@ -737,14 +691,14 @@ it_listings_do_not_show_symlinks(void **state)
     struct t_resp r;
 
     it_make_links(s);
-    assert_int_equal(it_req(s, &r, "PROPFIND", "/dav/admin/", "Depth: 1\n", NULL, 0), 0);
+    assert_int_equal(t_req(s, &r, "PROPFIND", "/dav/admin/", "Depth: 1\n", NULL, 0), 0);
     assert_int_equal(r.status, 207);
     assert_true(t_xpath_count(&r, "/D:multistatus/D:response") > 1);
     assert_int_equal(t_xpath_count(&r, "//D:href[.='/dav/admin/out' or .='/dav/admin/out/' or "
                                        ".='/dav/admin/pwlink' or .='/dav/admin/pwlink/']"), 0);
     assert_null(memmem(r.body, r.body_len, "root:", 5));
     t_resp_release(&r);
-    assert_int_equal(it_req(s, &r, "GET", "/dav/admin/", NULL, NULL, 0), 0);
+    assert_int_equal(t_req(s, &r, "GET", "/dav/admin/", NULL, NULL, 0), 0);
     assert_int_equal(r.status, 200);
     assert_null(strstr(r.body, "pwlink"));
     assert_null(strstr(r.body, "href=\"/dav/admin/out"));
@@ -758,14 +712,14 @@ it_tree_operations_never_follow_symlinks(void **state)
     struct it_etc etc;
     struct t_resp r;
 
-    assert_int_equal(it_st(s, "MKCOL", "/dav/admin/sym-tree/", NULL, NULL), 201);
-    assert_int_equal(it_st(s, "PUT", "/dav/admin/sym-tree/real.txt", NULL, "r"), 201);
+    assert_int_equal(t_status(s, "MKCOL", "/dav/admin/sym-tree/", NULL, NULL), 201);
+    assert_int_equal(t_status(s, "PUT", "/dav/admin/sym-tree/real.txt", NULL, "r"), 201);
     assert_int_equal(symlink("/etc", t_path(s, "sym-tree/etc")), 0);
     assert_int_equal(symlink("/etc/passwd", t_path(s, "sym-tree/pw")), 0);
     it_etc_stat(&etc);
 
     /* a walk lists neither link nor what is behind it */
-    assert_int_equal(it_req(s, &r, "PROPFIND", "/dav/admin/sym-tree/", "Depth: infinity\n",
+    assert_int_equal(t_req(s, &r, "PROPFIND", "/dav/admin/sym-tree/", "Depth: infinity\n",
                             NULL, 0), 0);
     assert_int_equal(r.status, 207);
     assert_int_equal(t_xpath_count(&r, "/D:multistatus/D:response"), 2);

@@ -25,57 +25,10 @@
 
 /* ---- helpers ---- */
 
-/*
- * Sends "method path" with the Host of the server, the admin's credentials,
- * the header lines in headers (each ending in "\n", may be NULL), a
- * Content-Length and len bytes of body. Returns 0 or -1.
- */
-static int
-it_req(struct t_server *s, struct t_resp *r, const char *method, const char *path,
-       const char *headers, const void *body, size_t len)
-{
-    char *head = NULL, *wire;
-    size_t k = 0, n;
-    int rc;
-
-    if (asprintf(&head, "%s %s HTTP/1.1\nHost: 127.0.0.1:%d\n" T_AUTH "%sContent-Length: %zu\n\n",
-                 method, path, s->port, headers ? headers : "", len) < 0)
-        return -1;
-    n = strlen(head);
-    wire = malloc(n * 2 + len + 1);
-    for (size_t i = 0; i < n; i++) {
-        if (head[i] == '\n')
-            wire[k++] = '\r';
-        wire[k++] = head[i];
-    }
-    if (len > 0)
-        memcpy(wire + k, body, len);
-    k += len;
-    rc = t_http_raw(s, r, wire, k);
-    free(wire);
-    free(head);
-    return rc;
-}
-
-/* it_req with a NUL-terminated body (or none); returns the status. */
-static int
-it_st(struct t_server *s, const char *method, const char *path, const char *headers,
-      const char *body)
-{
-    struct t_resp r;
-    int status;
-
-    if (it_req(s, &r, method, path, headers, body, body ? strlen(body) : 0) < 0)
-        return -1;
-    status = r.status;
-    t_resp_release(&r);
-    return status;
-}
-
 static int
 it_put(struct t_server *s, const char *path, const char *body)
 {
-    return it_st(s, "PUT", path, NULL, body);
+    return t_status(s, "PUT", path, NULL, body);
 }
 
 /* The ETag header of a response, copied (caller frees), or NULL. */
@@ -145,7 +98,7 @@ it_put_new_is_201_and_overwrite_is_204_with_exact_bytes(void **state)
     data[10] = '\0';
     data[11] = '\r';
     data[12] = '\n';
-    assert_int_equal(it_req(s, &r, "PUT", "/dav/admin/put-new.bin", NULL, data, sizeof(data)), 0);
+    assert_int_equal(t_req(s, &r, "PUT", "/dav/admin/put-new.bin", NULL, data, sizeof(data)), 0);
     assert_int_equal(r.status, 201);
     assert_non_null(t_header(&r, "ETag"));
     t_resp_release(&r);
@@ -155,7 +108,7 @@ it_put_new_is_201_and_overwrite_is_204_with_exact_bytes(void **state)
     assert_memory_equal(disk, data, sizeof(data));
     free(disk);
 
-    assert_int_equal(it_req(s, &r, "PUT", "/dav/admin/put-new.bin", NULL, "short", 5), 0);
+    assert_int_equal(t_req(s, &r, "PUT", "/dav/admin/put-new.bin", NULL, "short", 5), 0);
     assert_int_equal(r.status, 204);
     t_resp_release(&r);
     it_assert_disk(s, "put-new.bin", "short");
@@ -180,7 +133,7 @@ it_put_on_collection_is_405(void **state)
 {
     struct t_server *s = *state;
 
-    assert_int_equal(it_st(s, "MKCOL", "/dav/admin/put-coll/", NULL, NULL), 201);
+    assert_int_equal(t_status(s, "MKCOL", "/dav/admin/put-coll/", NULL, NULL), 201);
     /* RFC 4918 9.7.2: PUT on an existing collection is 405 */
     assert_int_equal(it_put(s, "/dav/admin/put-coll", "abc"), 405);
     assert_int_equal(it_put(s, "/dav/admin/put-coll/", "abc"), 405);
@@ -193,8 +146,8 @@ it_put_if_none_match_star_on_existing_is_412(void **state)
     struct t_server *s = *state;
 
     /* RFC 7232 3.2: If-None-Match: * creates only */
-    assert_int_equal(it_st(s, "PUT", "/dav/admin/put-inm.txt", "If-None-Match: *\n", "one"), 201);
-    assert_int_equal(it_st(s, "PUT", "/dav/admin/put-inm.txt", "If-None-Match: *\n", "two"), 412);
+    assert_int_equal(t_status(s, "PUT", "/dav/admin/put-inm.txt", "If-None-Match: *\n", "one"), 201);
+    assert_int_equal(t_status(s, "PUT", "/dav/admin/put-inm.txt", "If-None-Match: *\n", "two"), 412);
     it_assert_disk(s, "put-inm.txt", "one");
 }
 
@@ -205,13 +158,13 @@ it_put_if_match_current_is_204_and_stale_is_412(void **state)
     struct t_resp r;
     char *e1, *e2;
 
-    assert_int_equal(it_req(s, &r, "PUT", "/dav/admin/put-im.txt", NULL, "first", 5), 0);
+    assert_int_equal(t_req(s, &r, "PUT", "/dav/admin/put-im.txt", NULL, "first", 5), 0);
     assert_int_equal(r.status, 201);
     e1 = it_etag(&r);
     assert_non_null(e1);
     t_resp_release(&r);
 
-    assert_int_equal(it_req(s, &r, "PUT", "/dav/admin/put-im.txt",
+    assert_int_equal(t_req(s, &r, "PUT", "/dav/admin/put-im.txt",
                             it_fmt("If-Match: %s\n", e1), "second", 6), 0);
     assert_int_equal(r.status, 204);
     e2 = it_etag(&r);
@@ -221,11 +174,11 @@ it_put_if_match_current_is_204_and_stale_is_412(void **state)
     it_assert_disk(s, "put-im.txt", "second");
 
     /* RFC 7232 3.1: the old tag no longer matches */
-    assert_int_equal(it_st(s, "PUT", "/dav/admin/put-im.txt", it_fmt("If-Match: %s\n", e1),
+    assert_int_equal(t_status(s, "PUT", "/dav/admin/put-im.txt", it_fmt("If-Match: %s\n", e1),
                            "third"), 412);
     it_assert_disk(s, "put-im.txt", "second");
     /* If-Match on nothing is false as well */
-    assert_int_equal(it_st(s, "PUT", "/dav/admin/put-im-none.txt", "If-Match: *\n", "x"), 412);
+    assert_int_equal(t_status(s, "PUT", "/dav/admin/put-im-none.txt", "If-Match: *\n", "x"), 412);
     assert_false(t_file_exists(s, "put-im-none.txt"));
     free(e1);
     free(e2);
@@ -238,13 +191,13 @@ it_put_etag_equals_get_and_propfind_getetag(void **state)
     struct t_resp r;
     char *put_etag, *get_etag, *pf_etag;
 
-    assert_int_equal(it_req(s, &r, "PUT", "/dav/admin/put-etag.txt", NULL, "etag body", 9), 0);
+    assert_int_equal(t_req(s, &r, "PUT", "/dav/admin/put-etag.txt", NULL, "etag body", 9), 0);
     assert_int_equal(r.status, 201);
     put_etag = it_etag(&r);
     assert_non_null(put_etag);
     t_resp_release(&r);
 
-    assert_int_equal(it_req(s, &r, "GET", "/dav/admin/put-etag.txt", NULL, NULL, 0), 0);
+    assert_int_equal(t_req(s, &r, "GET", "/dav/admin/put-etag.txt", NULL, NULL, 0), 0);
     assert_int_equal(r.status, 200);
     get_etag = it_etag(&r);
     t_resp_release(&r);
@@ -253,7 +206,7 @@ it_put_etag_equals_get_and_propfind_getetag(void **state)
 
     const char *body = "<?xml version=\"1.0\"?><D:propfind xmlns:D=\"DAV:\"><D:prop>"
                        "<D:getetag/></D:prop></D:propfind>";
-    assert_int_equal(it_req(s, &r, "PROPFIND", "/dav/admin/put-etag.txt", "Depth: 0\n", body,
+    assert_int_equal(t_req(s, &r, "PROPFIND", "/dav/admin/put-etag.txt", "Depth: 0\n", body,
                             strlen(body)), 0);
     assert_int_equal(r.status, 207);
     pf_etag = t_xpath_string(&r, "/D:multistatus/D:response/D:propstat/D:prop/D:getetag");
@@ -272,10 +225,10 @@ it_mkcol_new_is_201(void **state)
 {
     struct t_server *s = *state;
 
-    assert_int_equal(it_st(s, "MKCOL", "/dav/admin/mk-new/", NULL, NULL), 201);
+    assert_int_equal(t_status(s, "MKCOL", "/dav/admin/mk-new/", NULL, NULL), 201);
     assert_true(it_is_dir(s, "mk-new"));
     /* without the trailing slash too */
-    assert_int_equal(it_st(s, "MKCOL", "/dav/admin/mk-new/inner", NULL, NULL), 201);
+    assert_int_equal(t_status(s, "MKCOL", "/dav/admin/mk-new/inner", NULL, NULL), 201);
     assert_true(it_is_dir(s, "mk-new/inner"));
 }
 
@@ -284,11 +237,11 @@ it_mkcol_existing_is_405(void **state)
 {
     struct t_server *s = *state;
 
-    assert_int_equal(it_st(s, "MKCOL", "/dav/admin/mk-twice/", NULL, NULL), 201);
+    assert_int_equal(t_status(s, "MKCOL", "/dav/admin/mk-twice/", NULL, NULL), 201);
     /* RFC 4918 9.3.1: 405 when the resource exists, collection or not */
-    assert_int_equal(it_st(s, "MKCOL", "/dav/admin/mk-twice/", NULL, NULL), 405);
+    assert_int_equal(t_status(s, "MKCOL", "/dav/admin/mk-twice/", NULL, NULL), 405);
     assert_int_equal(it_put(s, "/dav/admin/mk-file.txt", "x"), 201);
-    assert_int_equal(it_st(s, "MKCOL", "/dav/admin/mk-file.txt", NULL, NULL), 405);
+    assert_int_equal(t_status(s, "MKCOL", "/dav/admin/mk-file.txt", NULL, NULL), 405);
     it_assert_disk(s, "mk-file.txt", "x");
 }
 
@@ -298,7 +251,7 @@ it_mkcol_without_parent_is_409(void **state)
     struct t_server *s = *state;
 
     /* RFC 4918 9.3.1: 409 when an intermediate collection is missing */
-    assert_int_equal(it_st(s, "MKCOL", "/dav/admin/mk-noparent/child/", NULL, NULL), 409);
+    assert_int_equal(t_status(s, "MKCOL", "/dav/admin/mk-noparent/child/", NULL, NULL), 409);
     assert_false(t_file_exists(s, "mk-noparent"));
 }
 
@@ -308,7 +261,7 @@ it_mkcol_with_body_is_415(void **state)
     struct t_server *s = *state;
 
     /* RFC 4918 9.3.1: a body the server does not understand is 415 */
-    assert_int_equal(it_st(s, "MKCOL", "/dav/admin/mk-body/", "Content-Type: text/xml\n",
+    assert_int_equal(t_status(s, "MKCOL", "/dav/admin/mk-body/", "Content-Type: text/xml\n",
                            "<?xml version=\"1.0\"?><x/>"), 415);
     assert_false(t_file_exists(s, "mk-body"));
 }
@@ -321,9 +274,9 @@ it_delete_file_is_204(void **state)
     struct t_server *s = *state;
 
     assert_int_equal(it_put(s, "/dav/admin/del-file.txt", "bye"), 201);
-    assert_int_equal(it_st(s, "DELETE", "/dav/admin/del-file.txt", NULL, NULL), 204);
+    assert_int_equal(t_status(s, "DELETE", "/dav/admin/del-file.txt", NULL, NULL), 204);
     assert_false(t_file_exists(s, "del-file.txt"));
-    assert_int_equal(it_st(s, "GET", "/dav/admin/del-file.txt", NULL, NULL), 404);
+    assert_int_equal(t_status(s, "GET", "/dav/admin/del-file.txt", NULL, NULL), 404);
 }
 
 static void
@@ -331,16 +284,16 @@ it_delete_tree_is_204(void **state)
 {
     struct t_server *s = *state;
 
-    assert_int_equal(it_st(s, "MKCOL", "/dav/admin/del-tree/", NULL, NULL), 201);
-    assert_int_equal(it_st(s, "MKCOL", "/dav/admin/del-tree/sub/", NULL, NULL), 201);
+    assert_int_equal(t_status(s, "MKCOL", "/dav/admin/del-tree/", NULL, NULL), 201);
+    assert_int_equal(t_status(s, "MKCOL", "/dav/admin/del-tree/sub/", NULL, NULL), 201);
     assert_int_equal(it_put(s, "/dav/admin/del-tree/a.txt", "a"), 201);
     assert_int_equal(it_put(s, "/dav/admin/del-tree/sub/b.txt", "b"), 201);
-    assert_int_equal(it_st(s, "DELETE", "/dav/admin/del-tree/", NULL, NULL), 204);
+    assert_int_equal(t_status(s, "DELETE", "/dav/admin/del-tree/", NULL, NULL), 204);
     assert_false(t_file_exists(s, "del-tree"));
     /* an explicit Depth: infinity is the same */
-    assert_int_equal(it_st(s, "MKCOL", "/dav/admin/del-tree2/", NULL, NULL), 201);
+    assert_int_equal(t_status(s, "MKCOL", "/dav/admin/del-tree2/", NULL, NULL), 201);
     assert_int_equal(it_put(s, "/dav/admin/del-tree2/c.txt", "c"), 201);
-    assert_int_equal(it_st(s, "DELETE", "/dav/admin/del-tree2", "Depth: infinity\n", NULL), 204);
+    assert_int_equal(t_status(s, "DELETE", "/dav/admin/del-tree2", "Depth: infinity\n", NULL), 204);
     assert_false(t_file_exists(s, "del-tree2"));
 }
 
@@ -349,8 +302,8 @@ it_delete_missing_is_404(void **state)
 {
     struct t_server *s = *state;
 
-    assert_int_equal(it_st(s, "DELETE", "/dav/admin/del-never-was.txt", NULL, NULL), 404);
-    assert_int_equal(it_st(s, "DELETE", "/dav/admin/del-never-was/", NULL, NULL), 404);
+    assert_int_equal(t_status(s, "DELETE", "/dav/admin/del-never-was.txt", NULL, NULL), 404);
+    assert_int_equal(t_status(s, "DELETE", "/dav/admin/del-never-was/", NULL, NULL), 404);
 }
 
 static void
@@ -358,11 +311,11 @@ it_delete_collection_with_depth_0_is_400(void **state)
 {
     struct t_server *s = *state;
 
-    assert_int_equal(it_st(s, "MKCOL", "/dav/admin/del-d0/", NULL, NULL), 201);
+    assert_int_equal(t_status(s, "MKCOL", "/dav/admin/del-d0/", NULL, NULL), 201);
     assert_int_equal(it_put(s, "/dav/admin/del-d0/keep.txt", "k"), 201);
     /* RFC 4918 9.6.1: a client MUST NOT send Depth other than infinity */
-    assert_int_equal(it_st(s, "DELETE", "/dav/admin/del-d0/", "Depth: 0\n", NULL), 400);
-    assert_int_equal(it_st(s, "DELETE", "/dav/admin/del-d0/", "Depth: 1\n", NULL), 400);
+    assert_int_equal(t_status(s, "DELETE", "/dav/admin/del-d0/", "Depth: 0\n", NULL), 400);
+    assert_int_equal(t_status(s, "DELETE", "/dav/admin/del-d0/", "Depth: 1\n", NULL), 400);
     assert_true(it_is_dir(s, "del-d0"));
     it_assert_disk(s, "del-d0/keep.txt", "k");
 }
@@ -373,8 +326,8 @@ it_delete_repository_root_is_403(void **state)
     struct t_server *s = *state;
 
     assert_int_equal(it_put(s, "/dav/admin/del-root-canary.txt", "still here"), 201);
-    assert_int_equal(it_st(s, "DELETE", "/dav/admin/", NULL, NULL), 403);
-    assert_int_equal(it_st(s, "DELETE", "/dav/admin", NULL, NULL), 403);
+    assert_int_equal(t_status(s, "DELETE", "/dav/admin/", NULL, NULL), 403);
+    assert_int_equal(t_status(s, "DELETE", "/dav/admin", NULL, NULL), 403);
     it_assert_disk(s, "del-root-canary.txt", "still here");
 }
 
@@ -389,17 +342,17 @@ it_delete_collection_with_locked_member_is_207_and_keeps_it(void **state)
     struct t_server *s = *state;
     struct t_resp r;
 
-    assert_int_equal(it_st(s, "MKCOL", "/dav/admin/del-lk/", NULL, NULL), 201);
-    assert_int_equal(it_st(s, "MKCOL", "/dav/admin/del-lk/keep/", NULL, NULL), 201);
+    assert_int_equal(t_status(s, "MKCOL", "/dav/admin/del-lk/", NULL, NULL), 201);
+    assert_int_equal(t_status(s, "MKCOL", "/dav/admin/del-lk/keep/", NULL, NULL), 201);
     assert_int_equal(it_put(s, "/dav/admin/del-lk/keep/locked.txt", "locked"), 201);
     assert_int_equal(it_put(s, "/dav/admin/del-lk/keep/other.txt", "o1"), 201);
     assert_int_equal(it_put(s, "/dav/admin/del-lk/other.txt", "o2"), 201);
-    assert_int_equal(it_st(s, "MKCOL", "/dav/admin/del-lk/gone/", NULL, NULL), 201);
+    assert_int_equal(t_status(s, "MKCOL", "/dav/admin/del-lk/gone/", NULL, NULL), 201);
     assert_int_equal(it_put(s, "/dav/admin/del-lk/gone/x.txt", "x"), 201);
-    assert_int_equal(it_st(s, "LOCK", "/dav/admin/del-lk/keep/locked.txt", "Depth: 0\n",
+    assert_int_equal(t_status(s, "LOCK", "/dav/admin/del-lk/keep/locked.txt", "Depth: 0\n",
                            it_lockinfo_excl), 200);
 
-    assert_int_equal(it_req(s, &r, "DELETE", "/dav/admin/del-lk/", NULL, NULL, 0), 0);
+    assert_int_equal(t_req(s, &r, "DELETE", "/dav/admin/del-lk/", NULL, NULL, 0), 0);
     /* RFC 4918 9.6.1: the members that could not be deleted in a 207; no
      * 424 for their ancestors */
     assert_int_equal(r.status, 207);
@@ -427,19 +380,19 @@ it_delete_partial_forgets_dead_properties_of_removed_members(void **state)
     const char *pf = "<?xml version=\"1.0\"?><D:propfind xmlns:D=\"DAV:\" "
                      "xmlns:T=\"http://example.com/t\"><D:prop><T:color/></D:prop></D:propfind>";
 
-    assert_int_equal(it_st(s, "MKCOL", "/dav/admin/del-pp/", NULL, NULL), 201);
+    assert_int_equal(t_status(s, "MKCOL", "/dav/admin/del-pp/", NULL, NULL), 201);
     assert_int_equal(it_put(s, "/dav/admin/del-pp/locked.txt", "l"), 201);
     assert_int_equal(it_put(s, "/dav/admin/del-pp/painted.txt", "p"), 201);
-    assert_int_equal(it_st(s, "PROPPATCH", "/dav/admin/del-pp/painted.txt", NULL, pp), 207);
-    assert_int_equal(it_st(s, "LOCK", "/dav/admin/del-pp/locked.txt", "Depth: 0\n",
+    assert_int_equal(t_status(s, "PROPPATCH", "/dav/admin/del-pp/painted.txt", NULL, pp), 207);
+    assert_int_equal(t_status(s, "LOCK", "/dav/admin/del-pp/locked.txt", "Depth: 0\n",
                            it_lockinfo_excl), 200);
-    assert_int_equal(it_st(s, "DELETE", "/dav/admin/del-pp/", NULL, NULL), 207);
+    assert_int_equal(t_status(s, "DELETE", "/dav/admin/del-pp/", NULL, NULL), 207);
     assert_false(t_file_exists(s, "del-pp/painted.txt"));
 
     /* a new resource at the same URL is a new resource: RFC 4918 9.6 says
      * DELETE removes the resource with its properties */
     assert_int_equal(it_put(s, "/dav/admin/del-pp/painted.txt", "new"), 201);
-    assert_int_equal(it_req(s, &r, "PROPFIND", "/dav/admin/del-pp/painted.txt", "Depth: 0\n",
+    assert_int_equal(t_req(s, &r, "PROPFIND", "/dav/admin/del-pp/painted.txt", "Depth: 0\n",
                             pf, strlen(pf)), 0);
     int status = r.status;
     int missing = t_xpath_count(&r, "//D:propstat[contains(D:status,' 404 ')]/D:prop/T:color");
@@ -458,21 +411,21 @@ it_delete_partial_destroys_locks_of_removed_members(void **state)
     char token[256];
     const char *lt;
 
-    assert_int_equal(it_st(s, "MKCOL", "/dav/admin/del-pl/", NULL, NULL), 201);
+    assert_int_equal(t_status(s, "MKCOL", "/dav/admin/del-pl/", NULL, NULL), 201);
     assert_int_equal(it_put(s, "/dav/admin/del-pl/mine.txt", "m"), 201);
     assert_int_equal(it_put(s, "/dav/admin/del-pl/theirs.txt", "t"), 201);
-    assert_int_equal(it_req(s, &r, "LOCK", "/dav/admin/del-pl/mine.txt", "Depth: 0\n",
+    assert_int_equal(t_req(s, &r, "LOCK", "/dav/admin/del-pl/mine.txt", "Depth: 0\n",
                             it_lockinfo_excl, strlen(it_lockinfo_excl)), 0);
     assert_int_equal(r.status, 200);
     lt = t_header(&r, "Lock-Token");
     assert_non_null(lt);
     snprintf(token, sizeof(token), "%s", lt);
     t_resp_release(&r);
-    assert_int_equal(it_st(s, "LOCK", "/dav/admin/del-pl/theirs.txt", "Depth: 0\n",
+    assert_int_equal(t_status(s, "LOCK", "/dav/admin/del-pl/theirs.txt", "Depth: 0\n",
                            it_lockinfo_excl), 200);
     /* the token of mine.txt is submitted (tagged, RFC 4918 10.4.2), the
      * other is not: mine.txt goes, theirs.txt stays */
-    assert_int_equal(it_st(s, "DELETE", "/dav/admin/del-pl/",
+    assert_int_equal(t_status(s, "DELETE", "/dav/admin/del-pl/",
                            it_fmt("If: <%s> (%s)\n", it_url(s, "/dav/admin/del-pl/mine.txt"),
                                   token), NULL), 207);
     assert_false(t_file_exists(s, "del-pl/mine.txt"));
@@ -491,7 +444,7 @@ it_copy_to_new_destination_is_201(void **state)
     struct t_server *s = *state;
 
     assert_int_equal(it_put(s, "/dav/admin/cp-src.txt", "copy me"), 201);
-    assert_int_equal(it_st(s, "COPY", "/dav/admin/cp-src.txt",
+    assert_int_equal(t_status(s, "COPY", "/dav/admin/cp-src.txt",
                            it_fmt("Destination: %s\n", it_url(s, "/dav/admin/cp-dst.txt")),
                            NULL), 201);
     it_assert_disk(s, "cp-dst.txt", "copy me");
@@ -506,18 +459,18 @@ it_copy_overwrite_t_is_204_and_f_is_412(void **state)
     assert_int_equal(it_put(s, "/dav/admin/cpo-src.txt", "source"), 201);
     assert_int_equal(it_put(s, "/dav/admin/cpo-dst.txt", "old destination"), 201);
     /* RFC 4918 9.8.4: Overwrite F and an existing destination: 412 */
-    assert_int_equal(it_st(s, "COPY", "/dav/admin/cpo-src.txt",
+    assert_int_equal(t_status(s, "COPY", "/dav/admin/cpo-src.txt",
                            it_fmt("Destination: %s\nOverwrite: F\n",
                                   it_url(s, "/dav/admin/cpo-dst.txt")), NULL), 412);
     it_assert_disk(s, "cpo-dst.txt", "old destination");
     /* 9.8.5: 204 when an existing destination was overwritten */
-    assert_int_equal(it_st(s, "COPY", "/dav/admin/cpo-src.txt",
+    assert_int_equal(t_status(s, "COPY", "/dav/admin/cpo-src.txt",
                            it_fmt("Destination: %s\nOverwrite: T\n",
                                   it_url(s, "/dav/admin/cpo-dst.txt")), NULL), 204);
     it_assert_disk(s, "cpo-dst.txt", "source");
     /* no Overwrite header means T (10.6) */
     assert_int_equal(it_put(s, "/dav/admin/cpo-src.txt", "source 2"), 204);
-    assert_int_equal(it_st(s, "COPY", "/dav/admin/cpo-src.txt",
+    assert_int_equal(t_status(s, "COPY", "/dav/admin/cpo-src.txt",
                            it_fmt("Destination: %s\n", it_url(s, "/dav/admin/cpo-dst.txt")),
                            NULL), 204);
     it_assert_disk(s, "cpo-dst.txt", "source 2");
@@ -529,17 +482,17 @@ it_move_to_new_is_201_and_removes_source(void **state)
     struct t_server *s = *state;
 
     assert_int_equal(it_put(s, "/dav/admin/mv-src.txt", "moving"), 201);
-    assert_int_equal(it_st(s, "MOVE", "/dav/admin/mv-src.txt",
+    assert_int_equal(t_status(s, "MOVE", "/dav/admin/mv-src.txt",
                            it_fmt("Destination: %s\n", it_url(s, "/dav/admin/mv-dst.txt")),
                            NULL), 201);
     assert_false(t_file_exists(s, "mv-src.txt"));
     it_assert_disk(s, "mv-dst.txt", "moving");
-    assert_int_equal(it_st(s, "GET", "/dav/admin/mv-src.txt", NULL, NULL), 404);
+    assert_int_equal(t_status(s, "GET", "/dav/admin/mv-src.txt", NULL, NULL), 404);
 
     /* a collection with its members */
-    assert_int_equal(it_st(s, "MKCOL", "/dav/admin/mv-coll/", NULL, NULL), 201);
+    assert_int_equal(t_status(s, "MKCOL", "/dav/admin/mv-coll/", NULL, NULL), 201);
     assert_int_equal(it_put(s, "/dav/admin/mv-coll/m.txt", "member"), 201);
-    assert_int_equal(it_st(s, "MOVE", "/dav/admin/mv-coll/",
+    assert_int_equal(t_status(s, "MOVE", "/dav/admin/mv-coll/",
                            it_fmt("Destination: %s\n", it_url(s, "/dav/admin/mv-coll2/")),
                            NULL), 201);
     assert_false(t_file_exists(s, "mv-coll"));
@@ -554,21 +507,21 @@ it_move_overwrite_t_is_204_and_f_is_412(void **state)
     assert_int_equal(it_put(s, "/dav/admin/mvo-src.txt", "source"), 201);
     assert_int_equal(it_put(s, "/dav/admin/mvo-dst.txt", "old"), 201);
     /* RFC 4918 9.9.4: 412 with Overwrite F; nothing moves */
-    assert_int_equal(it_st(s, "MOVE", "/dav/admin/mvo-src.txt",
+    assert_int_equal(t_status(s, "MOVE", "/dav/admin/mvo-src.txt",
                            it_fmt("Destination: %s\nOverwrite: F\n",
                                   it_url(s, "/dav/admin/mvo-dst.txt")), NULL), 412);
     it_assert_disk(s, "mvo-dst.txt", "old");
     it_assert_disk(s, "mvo-src.txt", "source");
-    assert_int_equal(it_st(s, "MOVE", "/dav/admin/mvo-src.txt",
+    assert_int_equal(t_status(s, "MOVE", "/dav/admin/mvo-src.txt",
                            it_fmt("Destination: %s\nOverwrite: T\n",
                                   it_url(s, "/dav/admin/mvo-dst.txt")), NULL), 204);
     it_assert_disk(s, "mvo-dst.txt", "source");
     assert_false(t_file_exists(s, "mvo-src.txt"));
 
     /* a collection replaced by a file: the old members are gone (9.9.3) */
-    assert_int_equal(it_st(s, "MKCOL", "/dav/admin/mvo-coll/", NULL, NULL), 201);
+    assert_int_equal(t_status(s, "MKCOL", "/dav/admin/mvo-coll/", NULL, NULL), 201);
     assert_int_equal(it_put(s, "/dav/admin/mvo-coll/old.txt", "o"), 201);
-    assert_int_equal(it_st(s, "MOVE", "/dav/admin/mvo-dst.txt",
+    assert_int_equal(t_status(s, "MOVE", "/dav/admin/mvo-dst.txt",
                            it_fmt("Destination: %s\nOverwrite: T\n",
                                   it_url(s, "/dav/admin/mvo-coll")), NULL), 204);
     it_assert_disk(s, "mvo-coll", "source");
@@ -579,10 +532,10 @@ it_copy_depth_0_copies_only_the_collection(void **state)
 {
     struct t_server *s = *state;
 
-    assert_int_equal(it_st(s, "MKCOL", "/dav/admin/cp0/", NULL, NULL), 201);
+    assert_int_equal(t_status(s, "MKCOL", "/dav/admin/cp0/", NULL, NULL), 201);
     assert_int_equal(it_put(s, "/dav/admin/cp0/member.txt", "m"), 201);
     /* RFC 4918 9.8.3: Depth 0 copies the collection and its properties only */
-    assert_int_equal(it_st(s, "COPY", "/dav/admin/cp0/",
+    assert_int_equal(t_status(s, "COPY", "/dav/admin/cp0/",
                            it_fmt("Destination: %s\nDepth: 0\n", it_url(s, "/dav/admin/cp0-copy/")),
                            NULL), 201);
     assert_true(it_is_dir(s, "cp0-copy"));
@@ -595,11 +548,11 @@ it_copy_depth_infinity_copies_the_tree(void **state)
 {
     struct t_server *s = *state;
 
-    assert_int_equal(it_st(s, "MKCOL", "/dav/admin/cpi/", NULL, NULL), 201);
-    assert_int_equal(it_st(s, "MKCOL", "/dav/admin/cpi/sub/", NULL, NULL), 201);
+    assert_int_equal(t_status(s, "MKCOL", "/dav/admin/cpi/", NULL, NULL), 201);
+    assert_int_equal(t_status(s, "MKCOL", "/dav/admin/cpi/sub/", NULL, NULL), 201);
     assert_int_equal(it_put(s, "/dav/admin/cpi/a.txt", "a"), 201);
     assert_int_equal(it_put(s, "/dav/admin/cpi/sub/b.txt", "bb"), 201);
-    assert_int_equal(it_st(s, "COPY", "/dav/admin/cpi/",
+    assert_int_equal(t_status(s, "COPY", "/dav/admin/cpi/",
                            it_fmt("Destination: %s\nDepth: infinity\n",
                                   it_url(s, "/dav/admin/cpi-copy/")), NULL), 201);
     it_assert_disk(s, "cpi-copy/a.txt", "a");
@@ -612,9 +565,9 @@ it_copy_depth_1_is_400(void **state)
 {
     struct t_server *s = *state;
 
-    assert_int_equal(it_st(s, "MKCOL", "/dav/admin/cp1/", NULL, NULL), 201);
+    assert_int_equal(t_status(s, "MKCOL", "/dav/admin/cp1/", NULL, NULL), 201);
     /* RFC 4918 9.8.3: Depth 0 or infinity only */
-    assert_int_equal(it_st(s, "COPY", "/dav/admin/cp1/",
+    assert_int_equal(t_status(s, "COPY", "/dav/admin/cp1/",
                            it_fmt("Destination: %s\nDepth: 1\n", it_url(s, "/dav/admin/cp1-copy/")),
                            NULL), 400);
     assert_false(t_file_exists(s, "cp1-copy"));
@@ -627,10 +580,10 @@ it_copy_and_move_without_destination_parent_are_409(void **state)
 
     assert_int_equal(it_put(s, "/dav/admin/cpp-src.txt", "p"), 201);
     /* RFC 4918 9.8.5, 9.9.4: 409 when an intermediate collection is missing */
-    assert_int_equal(it_st(s, "COPY", "/dav/admin/cpp-src.txt",
+    assert_int_equal(t_status(s, "COPY", "/dav/admin/cpp-src.txt",
                            it_fmt("Destination: %s\n", it_url(s, "/dav/admin/cpp-none/x.txt")),
                            NULL), 409);
-    assert_int_equal(it_st(s, "MOVE", "/dav/admin/cpp-src.txt",
+    assert_int_equal(t_status(s, "MOVE", "/dav/admin/cpp-src.txt",
                            it_fmt("Destination: %s\n", it_url(s, "/dav/admin/cpp-none/x.txt")),
                            NULL), 409);
     assert_false(t_file_exists(s, "cpp-none"));
@@ -644,9 +597,9 @@ it_copy_to_another_host_is_502(void **state)
 
     assert_int_equal(it_put(s, "/dav/admin/cph-src.txt", "h"), 201);
     /* RFC 4918 9.8.5: the destination is on another server: 502 */
-    assert_int_equal(it_st(s, "COPY", "/dav/admin/cph-src.txt",
+    assert_int_equal(t_status(s, "COPY", "/dav/admin/cph-src.txt",
                            "Destination: http://other.example/dav/admin/cph-dst.txt\n", NULL), 502);
-    assert_int_equal(it_st(s, "MOVE", "/dav/admin/cph-src.txt",
+    assert_int_equal(t_status(s, "MOVE", "/dav/admin/cph-src.txt",
                            "Destination: http://other.example/dav/admin/cph-dst.txt\n", NULL), 502);
     assert_false(t_file_exists(s, "cph-dst.txt"));
     it_assert_disk(s, "cph-src.txt", "h");
@@ -659,10 +612,10 @@ it_copy_and_move_onto_itself_are_403(void **state)
 
     assert_int_equal(it_put(s, "/dav/admin/cps.txt", "self"), 201);
     /* RFC 4918 9.8.5, 9.9.4: source and destination the same: 403 */
-    assert_int_equal(it_st(s, "COPY", "/dav/admin/cps.txt",
+    assert_int_equal(t_status(s, "COPY", "/dav/admin/cps.txt",
                            it_fmt("Destination: %s\n", it_url(s, "/dav/admin/cps.txt")), NULL),
                      403);
-    assert_int_equal(it_st(s, "MOVE", "/dav/admin/cps.txt",
+    assert_int_equal(t_status(s, "MOVE", "/dav/admin/cps.txt",
                            it_fmt("Destination: %s\n", it_url(s, "/dav/admin/cps.txt")), NULL),
                      403);
     it_assert_disk(s, "cps.txt", "self");
@@ -673,12 +626,12 @@ it_copy_and_move_collection_into_itself_are_403(void **state)
 {
     struct t_server *s = *state;
 
-    assert_int_equal(it_st(s, "MKCOL", "/dav/admin/cpin/", NULL, NULL), 201);
+    assert_int_equal(t_status(s, "MKCOL", "/dav/admin/cpin/", NULL, NULL), 201);
     assert_int_equal(it_put(s, "/dav/admin/cpin/a.txt", "a"), 201);
-    assert_int_equal(it_st(s, "COPY", "/dav/admin/cpin/",
+    assert_int_equal(t_status(s, "COPY", "/dav/admin/cpin/",
                            it_fmt("Destination: %s\n", it_url(s, "/dav/admin/cpin/sub/")), NULL),
                      403);
-    assert_int_equal(it_st(s, "MOVE", "/dav/admin/cpin/",
+    assert_int_equal(t_status(s, "MOVE", "/dav/admin/cpin/",
                            it_fmt("Destination: %s\n", it_url(s, "/dav/admin/cpin/sub/")), NULL),
                      403);
     assert_false(t_file_exists(s, "cpin/sub"));
@@ -691,10 +644,10 @@ it_copy_destination_as_absolute_path_works(void **state)
     struct t_server *s = *state;
 
     assert_int_equal(it_put(s, "/dav/admin/cpa-src.txt", "abs"), 201);
-    assert_int_equal(it_st(s, "COPY", "/dav/admin/cpa-src.txt",
+    assert_int_equal(t_status(s, "COPY", "/dav/admin/cpa-src.txt",
                            "Destination: /dav/admin/cpa-dst.txt\n", NULL), 201);
     it_assert_disk(s, "cpa-dst.txt", "abs");
-    assert_int_equal(it_st(s, "MOVE", "/dav/admin/cpa-dst.txt",
+    assert_int_equal(t_status(s, "MOVE", "/dav/admin/cpa-dst.txt",
                            "Destination: /dav/admin/cpa-moved.txt\n", NULL), 201);
     it_assert_disk(s, "cpa-moved.txt", "abs");
     assert_false(t_file_exists(s, "cpa-dst.txt"));
@@ -710,7 +663,7 @@ it_dead_prop(struct t_server *s, const char *path, const char *name, int *status
                               "xmlns:T=\"http://example.com/t\"><D:prop><T:%s/></D:prop>"
                               "</D:propfind>", name);
 
-    assert_int_equal(it_req(s, &r, "PROPFIND", path, "Depth: 0\n", body, strlen(body)), 0);
+    assert_int_equal(t_req(s, &r, "PROPFIND", path, "Depth: 0\n", body, strlen(body)), 0);
     *status = r.status;
     v = t_xpath_string(&r, it_fmt("//D:propstat[contains(D:status,' 200 ')]/D:prop/T:%s", name));
     t_resp_release(&r);
@@ -728,9 +681,9 @@ it_copy_and_move_carry_dead_properties(void **state)
     int st;
 
     assert_int_equal(it_put(s, "/dav/admin/cpd-src.txt", "dead"), 201);
-    assert_int_equal(it_st(s, "PROPPATCH", "/dav/admin/cpd-src.txt", NULL, pp), 207);
+    assert_int_equal(t_status(s, "PROPPATCH", "/dav/admin/cpd-src.txt", NULL, pp), 207);
     /* RFC 4918 9.8.2: dead properties are duplicated by COPY */
-    assert_int_equal(it_st(s, "COPY", "/dav/admin/cpd-src.txt",
+    assert_int_equal(t_status(s, "COPY", "/dav/admin/cpd-src.txt",
                            "Destination: /dav/admin/cpd-copy.txt\n", NULL), 201);
     v = it_dead_prop(s, "/dav/admin/cpd-copy.txt", "tag", &st);
     assert_int_equal(st, 207);
@@ -742,7 +695,7 @@ it_copy_and_move_carry_dead_properties(void **state)
     assert_string_equal(v, "blue");
     free(v);
     /* 9.9.1: MOVE keeps the dead properties; the source is gone */
-    assert_int_equal(it_st(s, "MOVE", "/dav/admin/cpd-copy.txt",
+    assert_int_equal(t_status(s, "MOVE", "/dav/admin/cpd-copy.txt",
                            "Destination: /dav/admin/cpd-moved.txt\n", NULL), 201);
     v = it_dead_prop(s, "/dav/admin/cpd-moved.txt", "tag", &st);
     assert_int_equal(st, 207);
@@ -754,16 +707,16 @@ it_copy_and_move_carry_dead_properties(void **state)
     assert_null(v);
 
     /* members of a copied collection keep theirs too */
-    assert_int_equal(it_st(s, "MKCOL", "/dav/admin/cpd-coll/", NULL, NULL), 201);
+    assert_int_equal(t_status(s, "MKCOL", "/dav/admin/cpd-coll/", NULL, NULL), 201);
     assert_int_equal(it_put(s, "/dav/admin/cpd-coll/in.txt", "in"), 201);
-    assert_int_equal(it_st(s, "PROPPATCH", "/dav/admin/cpd-coll/in.txt", NULL, pp), 207);
-    assert_int_equal(it_st(s, "COPY", "/dav/admin/cpd-coll/",
+    assert_int_equal(t_status(s, "PROPPATCH", "/dav/admin/cpd-coll/in.txt", NULL, pp), 207);
+    assert_int_equal(t_status(s, "COPY", "/dav/admin/cpd-coll/",
                            "Destination: /dav/admin/cpd-coll2/\n", NULL), 201);
     v = it_dead_prop(s, "/dav/admin/cpd-coll2/in.txt", "tag", &st);
     assert_non_null(v);
     assert_string_equal(v, "blue");
     free(v);
-    assert_int_equal(it_st(s, "MOVE", "/dav/admin/cpd-coll2/",
+    assert_int_equal(t_status(s, "MOVE", "/dav/admin/cpd-coll2/",
                            "Destination: /dav/admin/cpd-coll3/\n", NULL), 201);
     v = it_dead_prop(s, "/dav/admin/cpd-coll3/in.txt", "tag", &st);
     assert_non_null(v);
@@ -782,14 +735,14 @@ it_get_single_range_is_206(void **state)
     struct t_resp r;
 
     assert_int_equal(it_put(s, "/dav/admin/rg1.txt", it_alnum), 201);
-    assert_int_equal(it_req(s, &r, "GET", "/dav/admin/rg1.txt", "Range: bytes=2-5\n", NULL, 0), 0);
+    assert_int_equal(t_req(s, &r, "GET", "/dav/admin/rg1.txt", "Range: bytes=2-5\n", NULL, 0), 0);
     assert_int_equal(r.status, 206);
     assert_string_equal(t_header(&r, "Content-Range"), "bytes 2-5/36");
     assert_int_equal(r.body_len, 4);
     assert_memory_equal(r.body, "2345", 4);
     t_resp_release(&r);
     /* an open end runs to the last byte */
-    assert_int_equal(it_req(s, &r, "GET", "/dav/admin/rg1.txt", "Range: bytes=30-\n", NULL, 0), 0);
+    assert_int_equal(t_req(s, &r, "GET", "/dav/admin/rg1.txt", "Range: bytes=30-\n", NULL, 0), 0);
     assert_int_equal(r.status, 206);
     assert_string_equal(t_header(&r, "Content-Range"), "bytes 30-35/36");
     assert_int_equal(r.body_len, 6);
@@ -806,7 +759,7 @@ it_get_two_ranges_are_multipart_byteranges(void **state)
     char boundary[128], *p;
 
     assert_int_equal(it_put(s, "/dav/admin/rg2.txt", it_alnum), 201);
-    assert_int_equal(it_req(s, &r, "GET", "/dav/admin/rg2.txt", "Range: bytes=0-1,10-12\n",
+    assert_int_equal(t_req(s, &r, "GET", "/dav/admin/rg2.txt", "Range: bytes=0-1,10-12\n",
                             NULL, 0), 0);
     assert_int_equal(r.status, 206);
     ct = t_header(&r, "Content-Type");
@@ -831,7 +784,7 @@ it_get_suffix_range_is_the_last_bytes(void **state)
     struct t_resp r;
 
     assert_int_equal(it_put(s, "/dav/admin/rgs.txt", it_alnum), 201);
-    assert_int_equal(it_req(s, &r, "GET", "/dav/admin/rgs.txt", "Range: bytes=-10\n", NULL, 0), 0);
+    assert_int_equal(t_req(s, &r, "GET", "/dav/admin/rgs.txt", "Range: bytes=-10\n", NULL, 0), 0);
     assert_int_equal(r.status, 206);
     assert_string_equal(t_header(&r, "Content-Range"), "bytes 26-35/36");
     assert_int_equal(r.body_len, 10);
@@ -846,7 +799,7 @@ it_get_unsatisfiable_range_is_416(void **state)
     struct t_resp r;
 
     assert_int_equal(it_put(s, "/dav/admin/rgu.txt", it_alnum), 201);
-    assert_int_equal(it_req(s, &r, "GET", "/dav/admin/rgu.txt", "Range: bytes=100-200\n",
+    assert_int_equal(t_req(s, &r, "GET", "/dav/admin/rgu.txt", "Range: bytes=100-200\n",
                             NULL, 0), 0);
     /* RFC 7233 4.4: 416 with Content-Range: bytes * / length */
     assert_int_equal(r.status, 416);
@@ -861,13 +814,13 @@ it_get_if_range_with_old_etag_is_200_whole(void **state)
     struct t_resp r;
     char *old;
 
-    assert_int_equal(it_req(s, &r, "PUT", "/dav/admin/rgi.txt", NULL, "old content", 11), 0);
+    assert_int_equal(t_req(s, &r, "PUT", "/dav/admin/rgi.txt", NULL, "old content", 11), 0);
     assert_int_equal(r.status, 201);
     old = it_etag(&r);
     t_resp_release(&r);
     assert_int_equal(it_put(s, "/dav/admin/rgi.txt", it_alnum), 204);
     /* RFC 7233 3.2: the validator does not match: the whole representation */
-    assert_int_equal(it_req(s, &r, "GET", "/dav/admin/rgi.txt",
+    assert_int_equal(t_req(s, &r, "GET", "/dav/admin/rgi.txt",
                             it_fmt("Range: bytes=0-3\nIf-Range: %s\n", old), NULL, 0), 0);
     assert_int_equal(r.status, 200);
     assert_int_equal(r.body_len, 36);
@@ -875,10 +828,10 @@ it_get_if_range_with_old_etag_is_200_whole(void **state)
     assert_null(t_header(&r, "Content-Range"));
     t_resp_release(&r);
     /* and the current one gives the range */
-    assert_int_equal(it_req(s, &r, "GET", "/dav/admin/rgi.txt", NULL, NULL, 0), 0);
+    assert_int_equal(t_req(s, &r, "GET", "/dav/admin/rgi.txt", NULL, NULL, 0), 0);
     char *cur = it_etag(&r);
     t_resp_release(&r);
-    assert_int_equal(it_req(s, &r, "GET", "/dav/admin/rgi.txt",
+    assert_int_equal(t_req(s, &r, "GET", "/dav/admin/rgi.txt",
                             it_fmt("Range: bytes=0-3\nIf-Range: %s\n", cur), NULL, 0), 0);
     assert_int_equal(r.status, 206);
     assert_int_equal(r.body_len, 4);
@@ -896,11 +849,11 @@ it_get_if_none_match_current_is_304_without_body(void **state)
     char *etag;
     int fd;
 
-    assert_int_equal(it_req(s, &r, "PUT", "/dav/admin/cond-inm.txt", NULL, "cached", 6), 0);
+    assert_int_equal(t_req(s, &r, "PUT", "/dav/admin/cond-inm.txt", NULL, "cached", 6), 0);
     etag = it_etag(&r);
     t_resp_release(&r);
     assert_non_null(etag);
-    assert_int_equal(it_req(s, &r, "GET", "/dav/admin/cond-inm.txt",
+    assert_int_equal(t_req(s, &r, "GET", "/dav/admin/cond-inm.txt",
                             it_fmt("If-None-Match: %s\n", etag), NULL, 0), 0);
     assert_int_equal(r.status, 304);
     assert_string_equal(t_header(&r, "ETag"), etag);
@@ -932,9 +885,9 @@ it_get_if_match_other_is_412(void **state)
 
     assert_int_equal(it_put(s, "/dav/admin/cond-im.txt", "x"), 201);
     /* RFC 7232 3.1 */
-    assert_int_equal(it_st(s, "GET", "/dav/admin/cond-im.txt", "If-Match: \"not-this-one\"\n",
+    assert_int_equal(t_status(s, "GET", "/dav/admin/cond-im.txt", "If-Match: \"not-this-one\"\n",
                            NULL), 412);
-    assert_int_equal(it_st(s, "GET", "/dav/admin/cond-im.txt", "If-Match: *\n", NULL), 200);
+    assert_int_equal(t_status(s, "GET", "/dav/admin/cond-im.txt", "If-Match: *\n", NULL), 200);
 }
 
 static void
@@ -944,9 +897,9 @@ it_get_if_modified_since_future_is_304(void **state)
 
     assert_int_equal(it_put(s, "/dav/admin/cond-ims.txt", "x"), 201);
     /* RFC 7232 3.3: not modified since that date */
-    assert_int_equal(it_st(s, "GET", "/dav/admin/cond-ims.txt",
+    assert_int_equal(t_status(s, "GET", "/dav/admin/cond-ims.txt",
                            "If-Modified-Since: Fri, 01 Jan 2100 00:00:00 GMT\n", NULL), 304);
-    assert_int_equal(it_st(s, "GET", "/dav/admin/cond-ims.txt",
+    assert_int_equal(t_status(s, "GET", "/dav/admin/cond-ims.txt",
                            "If-Modified-Since: Thu, 01 Jan 1970 00:00:00 GMT\n", NULL), 200);
 }
 
@@ -957,9 +910,9 @@ it_get_if_unmodified_since_past_is_412(void **state)
 
     assert_int_equal(it_put(s, "/dav/admin/cond-ius.txt", "x"), 201);
     /* RFC 7232 3.4 */
-    assert_int_equal(it_st(s, "GET", "/dav/admin/cond-ius.txt",
+    assert_int_equal(t_status(s, "GET", "/dav/admin/cond-ius.txt",
                            "If-Unmodified-Since: Sat, 01 Jan 2000 00:00:00 GMT\n", NULL), 412);
-    assert_int_equal(it_st(s, "GET", "/dav/admin/cond-ius.txt",
+    assert_int_equal(t_status(s, "GET", "/dav/admin/cond-ius.txt",
                            "If-Unmodified-Since: Fri, 01 Jan 2100 00:00:00 GMT\n", NULL), 200);
 }
 
@@ -979,16 +932,16 @@ it_get_content_type_from_extension_and_from_magic(void **state)
     struct t_resp r;
 
     assert_int_equal(it_put(s, "/dav/admin/ctype.pdf", "not really a pdf"), 201);
-    assert_int_equal(it_req(s, &r, "GET", "/dav/admin/ctype.pdf", NULL, NULL, 0), 0);
+    assert_int_equal(t_req(s, &r, "GET", "/dav/admin/ctype.pdf", NULL, NULL, 0), 0);
     assert_int_equal(r.status, 200);
     assert_string_equal(t_header(&r, "Content-Type"), "application/pdf");
     t_resp_release(&r);
 
-    assert_int_equal(it_req(s, &r, "PUT", "/dav/admin/ctype-picture", NULL, it_png,
+    assert_int_equal(t_req(s, &r, "PUT", "/dav/admin/ctype-picture", NULL, it_png,
                             sizeof(it_png)), 0);
     assert_int_equal(r.status, 201);
     t_resp_release(&r);
-    assert_int_equal(it_req(s, &r, "GET", "/dav/admin/ctype-picture", NULL, NULL, 0), 0);
+    assert_int_equal(t_req(s, &r, "GET", "/dav/admin/ctype-picture", NULL, NULL, 0), 0);
     assert_int_equal(r.status, 200);
     assert_string_equal(t_header(&r, "Content-Type"), "image/png");
     assert_int_equal(r.body_len, sizeof(it_png));
@@ -1003,14 +956,14 @@ it_get_collection_lists_members_html_escaped(void **state)
     struct t_resp r;
     const char *ct;
 
-    assert_int_equal(it_st(s, "MKCOL", "/dav/admin/ix/", NULL, NULL), 201);
+    assert_int_equal(t_status(s, "MKCOL", "/dav/admin/ix/", NULL, NULL), 201);
     /* the name <b>&"x */
     assert_int_equal(it_put(s, "/dav/admin/ix/%3Cb%3E%26%22x", "esc"), 201);
     it_assert_disk(s, "ix/<b>&\"x", "esc");
     assert_int_equal(it_put(s, "/dav/admin/ix/plain.txt", "p"), 201);
-    assert_int_equal(it_st(s, "MKCOL", "/dav/admin/ix/folder/", NULL, NULL), 201);
+    assert_int_equal(t_status(s, "MKCOL", "/dav/admin/ix/folder/", NULL, NULL), 201);
 
-    assert_int_equal(it_req(s, &r, "GET", "/dav/admin/ix/", NULL, NULL, 0), 0);
+    assert_int_equal(t_req(s, &r, "GET", "/dav/admin/ix/", NULL, NULL, 0), 0);
     assert_int_equal(r.status, 200);
     ct = t_header(&r, "Content-Type");
     assert_non_null(ct);

@@ -19,57 +19,10 @@
 
 /* ---- helpers ---- */
 
-/*
- * Sends "method path" with the Host of the server, the admin's credentials,
- * the header lines in headers (each ending in "\n", may be NULL), a
- * Content-Length and the NUL-terminated body (may be NULL). Returns 0 or -1.
- */
-static int
-it_req(struct t_server *s, struct t_resp *r, const char *method, const char *path,
-       const char *headers, const char *body)
-{
-    size_t len = body ? strlen(body) : 0;
-    char *head = NULL, *wire;
-    size_t k = 0, n;
-    int rc;
-
-    if (asprintf(&head, "%s %s HTTP/1.1\nHost: 127.0.0.1:%d\n" T_AUTH "%sContent-Length: %zu\n\n",
-                 method, path, s->port, headers ? headers : "", len) < 0)
-        return -1;
-    n = strlen(head);
-    wire = malloc(n * 2 + len + 1);
-    for (size_t i = 0; i < n; i++) {
-        if (head[i] == '\n')
-            wire[k++] = '\r';
-        wire[k++] = head[i];
-    }
-    if (len > 0)
-        memcpy(wire + k, body, len);
-    k += len;
-    rc = t_http_raw(s, r, wire, k);
-    free(wire);
-    free(head);
-    return rc;
-}
-
-static int
-it_st(struct t_server *s, const char *method, const char *path, const char *headers,
-      const char *body)
-{
-    struct t_resp r;
-    int status;
-
-    if (it_req(s, &r, method, path, headers, body) < 0)
-        return -1;
-    status = r.status;
-    t_resp_release(&r);
-    return status;
-}
-
 static int
 it_put(struct t_server *s, const char *path, const char *headers, const char *body)
 {
-    return it_st(s, "PUT", path, headers, body);
+    return t_status(s, "PUT", path, headers, body);
 }
 
 /* printf into a static buffer (one of eight, for nesting in a call). */
@@ -139,7 +92,7 @@ it_lock(struct t_server *s, const char *path, const char *scope, const char *hea
     struct t_resp r;
     int status;
 
-    assert_int_equal(it_req(s, &r, "LOCK", path, headers, it_lockinfo(scope, NULL)), 0);
+    assert_int_equal(t_reqs(s, &r, "LOCK", path, headers, it_lockinfo(scope, NULL)), 0);
     status = r.status;
     if (token != NULL && (status == 200 || status == 201)) {
         const char *lt = t_header(&r, "Lock-Token");
@@ -176,7 +129,7 @@ it_etag_of(struct t_server *s, const char *path)
     const char *e;
     char *out;
 
-    assert_int_equal(it_req(s, &r, "HEAD", path, NULL, NULL), 0);
+    assert_int_equal(t_reqs(s, &r, "HEAD", path, NULL, NULL), 0);
     assert_int_equal(r.status, 200);
     e = t_header(&r, "ETag");
     assert_non_null(e);
@@ -197,7 +150,7 @@ it_lock_exclusive_gives_token_and_owner_back(void **state)
     char *v, token[256];
 
     assert_int_equal(it_put(s, "/dav/admin/lk-excl.txt", NULL, "locked"), 201);
-    assert_int_equal(it_req(s, &r, "LOCK", "/dav/admin/lk-excl.txt", "Depth: 0\n",
+    assert_int_equal(t_reqs(s, &r, "LOCK", "/dav/admin/lk-excl.txt", "Depth: 0\n",
                             it_lockinfo("exclusive", owner)), 0);
     /* RFC 4918 9.10.1: 200 with lockdiscovery, the token in Lock-Token */
     assert_int_equal(r.status, 200);
@@ -222,7 +175,7 @@ it_lock_exclusive_gives_token_and_owner_back(void **state)
     t_resp_release(&r);
 
     /* and PROPFIND lockdiscovery shows the same */
-    assert_int_equal(it_req(s, &r, "PROPFIND", "/dav/admin/lk-excl.txt", "Depth: 0\n",
+    assert_int_equal(t_reqs(s, &r, "PROPFIND", "/dav/admin/lk-excl.txt", "Depth: 0\n",
                             "<?xml version=\"1.0\"?><D:propfind xmlns:D=\"DAV:\"><D:prop>"
                             "<D:lockdiscovery/></D:prop></D:propfind>"), 0);
     assert_int_equal(r.status, 207);
@@ -243,13 +196,13 @@ it_lockroots(struct t_server *s, const char *path, const char *depth, char *lock
     struct t_resp r;
     char *v;
 
-    assert_int_equal(it_req(s, &r, "LOCK", path, depth, it_lockinfo("exclusive", NULL)), 0);
+    assert_int_equal(t_reqs(s, &r, "LOCK", path, depth, it_lockinfo("exclusive", NULL)), 0);
     assert_int_equal(r.status, 200);
     v = it_xs(&r, "/D:prop/D:lockdiscovery/D:activelock/D:lockroot/D:href");
     snprintf(lock_root, cap, "%s", v);
     free(v);
     t_resp_release(&r);
-    assert_int_equal(it_req(s, &r, "PROPFIND", path, "Depth: 0\n",
+    assert_int_equal(t_reqs(s, &r, "PROPFIND", path, "Depth: 0\n",
                             "<?xml version=\"1.0\"?><D:propfind xmlns:D=\"DAV:\"><D:prop>"
                             "<D:lockdiscovery/></D:prop></D:propfind>"), 0);
     assert_int_equal(r.status, 207);
@@ -265,7 +218,7 @@ it_lockroot_of_a_file_has_no_trailing_slash(void **state)
     struct t_server *s = *state;
     char lock_root[512], pf_root[512];
 
-    assert_int_equal(it_st(s, "MKCOL", "/dav/admin/lk-root-coll/", NULL, NULL), 201);
+    assert_int_equal(t_status(s, "MKCOL", "/dav/admin/lk-root-coll/", NULL, NULL), 201);
     it_lockroots(s, "/dav/admin/lk-root-coll", "Depth: infinity\n", lock_root, pf_root,
                  sizeof(lock_root));
     assert_string_equal(lock_root, "/dav/admin/lk-root-coll/");
@@ -276,7 +229,7 @@ it_lockroot_of_a_file_has_no_trailing_slash(void **state)
     assert_int_equal(it_put(s, "/dav/admin/lk-root.txt", NULL, "x"), 201);
     it_lockroots(s, "/dav/admin/lk-root.txt", "Depth: 0\n", lock_root, pf_root,
                  sizeof(lock_root));
-    assert_int_equal(it_st(s, "GET", it_fmt("%s", lock_root), NULL, NULL), 200);
+    assert_int_equal(t_status(s, "GET", it_fmt("%s", lock_root), NULL, NULL), 200);
     assert_string_equal(lock_root, "/dav/admin/lk-root.txt");
     assert_string_equal(pf_root, "/dav/admin/lk-root.txt");
 }
@@ -289,7 +242,7 @@ it_lock_second_exclusive_is_423_no_conflicting_lock(void **state)
 
     assert_int_equal(it_put(s, "/dav/admin/lk-twice.txt", NULL, "x"), 201);
     assert_int_equal(it_lock(s, "/dav/admin/lk-twice.txt", "exclusive", NULL, NULL, 0), 200);
-    assert_int_equal(it_req(s, &r, "LOCK", "/dav/admin/lk-twice.txt", NULL,
+    assert_int_equal(t_reqs(s, &r, "LOCK", "/dav/admin/lk-twice.txt", NULL,
                             it_lockinfo("exclusive", NULL)), 0);
     /* RFC 4918 9.10.6: 423 with the no-conflicting-lock precondition */
     assert_int_equal(r.status, 423);
@@ -312,7 +265,7 @@ it_lock_two_shared_locks_coexist(void **state)
     assert_string_not_equal(t1, t2);
     /* RFC 4918 6.2: an exclusive one cannot join them */
     assert_int_equal(it_lock(s, "/dav/admin/lk-shared.txt", "exclusive", NULL, NULL, 0), 423);
-    assert_int_equal(it_req(s, &r, "PROPFIND", "/dav/admin/lk-shared.txt", "Depth: 0\n",
+    assert_int_equal(t_reqs(s, &r, "PROPFIND", "/dav/admin/lk-shared.txt", "Depth: 0\n",
                             "<?xml version=\"1.0\"?><D:propfind xmlns:D=\"DAV:\"><D:prop>"
                             "<D:lockdiscovery/></D:prop></D:propfind>"), 0);
     it_assert_xc(&r, "//D:lockdiscovery/D:activelock[D:lockscope/D:shared]", 2);
@@ -331,7 +284,7 @@ it_put_on_locked_file_needs_the_token(void **state)
     assert_int_equal(it_put(s, "/dav/admin/lk-put.txt", NULL, "before"), 201);
     assert_int_equal(it_lock(s, "/dav/admin/lk-put.txt", "exclusive", NULL, token, sizeof(token)),
                      200);
-    assert_int_equal(it_req(s, &r, "PUT", "/dav/admin/lk-put.txt", NULL, "sneaky"), 0);
+    assert_int_equal(t_reqs(s, &r, "PUT", "/dav/admin/lk-put.txt", NULL, "sneaky"), 0);
     /* RFC 4918 7.4, 9.7: 423 with lock-token-submitted naming the lock root */
     assert_int_equal(r.status, 423);
     it_assert_xc(&r, "/D:error/D:lock-token-submitted/D:href", 1);
@@ -341,10 +294,10 @@ it_put_on_locked_file_needs_the_token(void **state)
     t_resp_release(&r);
     it_assert_disk(s, "lk-put.txt", "before");
     /* DELETE, MOVE and PROPPATCH are refused too */
-    assert_int_equal(it_st(s, "DELETE", "/dav/admin/lk-put.txt", NULL, NULL), 423);
-    assert_int_equal(it_st(s, "MOVE", "/dav/admin/lk-put.txt",
+    assert_int_equal(t_status(s, "DELETE", "/dav/admin/lk-put.txt", NULL, NULL), 423);
+    assert_int_equal(t_status(s, "MOVE", "/dav/admin/lk-put.txt",
                            "Destination: /dav/admin/lk-put-moved.txt\n", NULL), 423);
-    assert_int_equal(it_st(s, "PROPPATCH", "/dav/admin/lk-put.txt", NULL,
+    assert_int_equal(t_status(s, "PROPPATCH", "/dav/admin/lk-put.txt", NULL,
                            "<?xml version=\"1.0\"?><D:propertyupdate xmlns:D=\"DAV:\" "
                            "xmlns:T=\"http://example.com/t\"><D:set><D:prop><T:x>1</T:x>"
                            "</D:prop></D:set></D:propertyupdate>"), 423);
@@ -361,13 +314,13 @@ it_lock_depth_infinity_protects_a_new_member(void **state)
     struct t_server *s = *state;
     char token[256];
 
-    assert_int_equal(it_st(s, "MKCOL", "/dav/admin/lk-coll/", NULL, NULL), 201);
+    assert_int_equal(t_status(s, "MKCOL", "/dav/admin/lk-coll/", NULL, NULL), 201);
     assert_int_equal(it_lock(s, "/dav/admin/lk-coll/", "exclusive", "Depth: infinity\n", token,
                              sizeof(token)), 200);
     /* RFC 4918 7.4: adding a member changes the locked collection */
     assert_int_equal(it_put(s, "/dav/admin/lk-coll/new.txt", NULL, "n"), 423);
     assert_false(t_file_exists(s, "lk-coll/new.txt"));
-    assert_int_equal(it_st(s, "MKCOL", "/dav/admin/lk-coll/sub/", NULL, NULL), 423);
+    assert_int_equal(t_status(s, "MKCOL", "/dav/admin/lk-coll/sub/", NULL, NULL), 423);
     /* 10.4.2: a tagged list naming the collection submits the token */
     assert_int_equal(it_put(s, "/dav/admin/lk-coll/new.txt",
                             it_fmt("If: <http://127.0.0.1:%d/dav/admin/lk-coll/> (<%s>)\n",
@@ -387,7 +340,7 @@ it_lock_timeout_second_100_is_at_most_100(void **state)
     long t;
 
     assert_int_equal(it_put(s, "/dav/admin/lk-t100.txt", NULL, "x"), 201);
-    assert_int_equal(it_req(s, &r, "LOCK", "/dav/admin/lk-t100.txt", "Timeout: Second-100\n",
+    assert_int_equal(t_reqs(s, &r, "LOCK", "/dav/admin/lk-t100.txt", "Timeout: Second-100\n",
                             it_lockinfo("exclusive", NULL)), 0);
     assert_int_equal(r.status, 200);
     /* RFC 4918 10.7: the server may shorten, never lengthen past the request */
@@ -405,7 +358,7 @@ it_lock_timeout_infinite_is_capped_by_lock_timeout_max(void **state)
     long t;
 
     assert_int_equal(it_put(s, "/dav/admin/lk-inf.txt", NULL, "x"), 201);
-    assert_int_equal(it_req(s, &r, "LOCK", "/dav/admin/lk-inf.txt", "Timeout: Infinite\n",
+    assert_int_equal(t_reqs(s, &r, "LOCK", "/dav/admin/lk-inf.txt", "Timeout: Infinite\n",
                             it_lockinfo("exclusive", NULL)), 0);
     assert_int_equal(r.status, 200);
     t = it_timeout_of(&r);
@@ -414,7 +367,7 @@ it_lock_timeout_infinite_is_capped_by_lock_timeout_max(void **state)
     t_resp_release(&r);
     /* a longer Second-N is capped the same way */
     assert_int_equal(it_put(s, "/dav/admin/lk-inf2.txt", NULL, "x"), 201);
-    assert_int_equal(it_req(s, &r, "LOCK", "/dav/admin/lk-inf2.txt", "Timeout: Second-86400\n",
+    assert_int_equal(t_reqs(s, &r, "LOCK", "/dav/admin/lk-inf2.txt", "Timeout: Second-86400\n",
                             it_lockinfo("exclusive", NULL)), 0);
     assert_int_equal(r.status, 200);
     t = it_timeout_of(&r);
@@ -433,7 +386,7 @@ it_lock_refresh_without_body_is_200(void **state)
     assert_int_equal(it_lock(s, "/dav/admin/lk-refresh.txt", "exclusive", "Timeout: Second-60\n",
                              token, sizeof(token)), 200);
     /* RFC 4918 9.10.2: a LOCK without a body and the token in If refreshes */
-    assert_int_equal(it_req(s, &r, "LOCK", "/dav/admin/lk-refresh.txt",
+    assert_int_equal(t_reqs(s, &r, "LOCK", "/dav/admin/lk-refresh.txt",
                             it_fmt("If: (<%s>)\nTimeout: Second-120\n", token), NULL), 0);
     assert_int_equal(r.status, 200);
     v = it_xs(&r, "//D:lockdiscovery/D:activelock/D:locktoken/D:href");
@@ -443,7 +396,7 @@ it_lock_refresh_without_body_is_200(void **state)
     assert_true(t > 60 && t <= 120);
     t_resp_release(&r);
     /* without the If header there is nothing to refresh */
-    assert_int_equal(it_st(s, "LOCK", "/dav/admin/lk-refresh.txt", NULL, NULL), 400);
+    assert_int_equal(t_status(s, "LOCK", "/dav/admin/lk-refresh.txt", NULL, NULL), 400);
 }
 
 static void
@@ -453,7 +406,7 @@ it_lock_on_unmapped_url_creates_an_empty_file(void **state)
     struct t_resp r;
     struct stat st;
 
-    assert_int_equal(it_req(s, &r, "LOCK", "/dav/admin/lk-new.txt", "Depth: 0\n",
+    assert_int_equal(t_reqs(s, &r, "LOCK", "/dav/admin/lk-new.txt", "Depth: 0\n",
                             it_lockinfo("exclusive", NULL)), 0);
     /* RFC 4918 9.10.4: an empty resource, locked, and 201 */
     assert_int_equal(r.status, 201);
@@ -472,7 +425,7 @@ it_unlock_unknown_token_is_409(void **state)
     struct t_resp r;
 
     assert_int_equal(it_put(s, "/dav/admin/lk-unk.txt", NULL, "x"), 201);
-    assert_int_equal(it_req(s, &r, "UNLOCK", "/dav/admin/lk-unk.txt",
+    assert_int_equal(t_reqs(s, &r, "UNLOCK", "/dav/admin/lk-unk.txt",
                             "Lock-Token: <opaquelocktoken:00000000-0000-4000-8000-000000000000>\n",
                             NULL), 0);
     /* RFC 4918 9.11.1: 409 with lock-token-matches-request-uri */
@@ -492,12 +445,12 @@ it_unlock_is_204_and_then_put_needs_no_token(void **state)
                              sizeof(token)), 200);
     assert_int_equal(it_put(s, "/dav/admin/lk-unlock.txt", NULL, "y"), 423);
     /* RFC 4918 9.11.1: 204 */
-    assert_int_equal(it_st(s, "UNLOCK", "/dav/admin/lk-unlock.txt",
+    assert_int_equal(t_status(s, "UNLOCK", "/dav/admin/lk-unlock.txt",
                            it_fmt("Lock-Token: <%s>\n", token), NULL), 204);
     assert_int_equal(it_put(s, "/dav/admin/lk-unlock.txt", NULL, "y"), 204);
     it_assert_disk(s, "lk-unlock.txt", "y");
     /* the token is gone: a second UNLOCK is 409 */
-    assert_int_equal(it_st(s, "UNLOCK", "/dav/admin/lk-unlock.txt",
+    assert_int_equal(t_status(s, "UNLOCK", "/dav/admin/lk-unlock.txt",
                            it_fmt("Lock-Token: <%s>\n", token), NULL), 409);
 }
 
@@ -523,15 +476,15 @@ it_lock_depth_0_on_a_collection_protects_its_membership(void **state)
     struct t_server *s = *state;
     char token[256];
 
-    assert_int_equal(it_st(s, "MKCOL", "/dav/admin/lk-d0c/", NULL, NULL), 201);
+    assert_int_equal(t_status(s, "MKCOL", "/dav/admin/lk-d0c/", NULL, NULL), 201);
     assert_int_equal(it_put(s, "/dav/admin/lk-d0c/old.txt", NULL, "old"), 201);
     assert_int_equal(it_lock(s, "/dav/admin/lk-d0c/", "exclusive", "Depth: 0\n", token,
                              sizeof(token)), 200);
     /* RFC 4918 7.4: adding or removing a member changes the collection */
     assert_int_equal(it_put(s, "/dav/admin/lk-d0c/new.txt", NULL, "n"), 423);
     assert_false(t_file_exists(s, "lk-d0c/new.txt"));
-    assert_int_equal(it_st(s, "DELETE", "/dav/admin/lk-d0c/old.txt", NULL, NULL), 423);
-    assert_int_equal(it_st(s, "MOVE", "/dav/admin/lk-d0c/old.txt",
+    assert_int_equal(t_status(s, "DELETE", "/dav/admin/lk-d0c/old.txt", NULL, NULL), 423);
+    assert_int_equal(t_status(s, "MOVE", "/dav/admin/lk-d0c/old.txt",
                            "Destination: /dav/admin/lk-d0c-out.txt\n", NULL), 423);
     it_assert_disk(s, "lk-d0c/old.txt", "old");
     /* but a depth-0 lock does not cover the content of a member */
@@ -547,16 +500,16 @@ it_move_of_a_collection_with_a_locked_member_is_423(void **state)
     struct t_server *s = *state;
     char token[256];
 
-    assert_int_equal(it_st(s, "MKCOL", "/dav/admin/lk-mv/", NULL, NULL), 201);
+    assert_int_equal(t_status(s, "MKCOL", "/dav/admin/lk-mv/", NULL, NULL), 201);
     assert_int_equal(it_put(s, "/dav/admin/lk-mv/m.txt", NULL, "m"), 201);
     assert_int_equal(it_lock(s, "/dav/admin/lk-mv/m.txt", "exclusive", "Depth: 0\n", token,
                              sizeof(token)), 200);
     /* RFC 4918 9.9.2: MOVE removes the source's members, locked ones too */
-    assert_int_equal(it_st(s, "MOVE", "/dav/admin/lk-mv/", "Destination: /dav/admin/lk-mv2/\n",
+    assert_int_equal(t_status(s, "MOVE", "/dav/admin/lk-mv/", "Destination: /dav/admin/lk-mv2/\n",
                            NULL), 423);
     it_assert_disk(s, "lk-mv/m.txt", "m");
     assert_false(t_file_exists(s, "lk-mv2"));
-    assert_int_equal(it_st(s, "MOVE", "/dav/admin/lk-mv/",
+    assert_int_equal(t_status(s, "MOVE", "/dav/admin/lk-mv/",
                            it_fmt("Destination: /dav/admin/lk-mv2/\n"
                                   "If: </dav/admin/lk-mv/m.txt> (<%s>)\n", token), NULL), 201);
     it_assert_disk(s, "lk-mv2/m.txt", "m");
@@ -575,9 +528,9 @@ it_copy_onto_a_locked_destination_is_423(void **state)
     assert_int_equal(it_lock(s, "/dav/admin/lk-cp-dst.txt", "exclusive", NULL, token,
                              sizeof(token)), 200);
     /* RFC 4918 7.4: overwriting a locked resource needs its token */
-    assert_int_equal(it_st(s, "COPY", "/dav/admin/lk-cp-src.txt",
+    assert_int_equal(t_status(s, "COPY", "/dav/admin/lk-cp-src.txt",
                            "Destination: /dav/admin/lk-cp-dst.txt\nOverwrite: T\n", NULL), 423);
-    assert_int_equal(it_st(s, "MOVE", "/dav/admin/lk-cp-src.txt",
+    assert_int_equal(t_status(s, "MOVE", "/dav/admin/lk-cp-src.txt",
                            "Destination: /dav/admin/lk-cp-dst.txt\nOverwrite: T\n", NULL), 423);
     it_assert_disk(s, "lk-cp-dst.txt", "dst");
     it_assert_disk(s, "lk-cp-src.txt", "src");
@@ -592,7 +545,7 @@ it_lock_on_unmapped_url_without_parent_is_409(void **state)
     assert_int_equal(it_lock(s, "/dav/admin/lk-noparent/x.txt", "exclusive", NULL, NULL, 0), 409);
     assert_false(t_file_exists(s, "lk-noparent"));
     /* and no lock is left behind for that URL */
-    assert_int_equal(it_st(s, "MKCOL", "/dav/admin/lk-noparent/", NULL, NULL), 201);
+    assert_int_equal(t_status(s, "MKCOL", "/dav/admin/lk-noparent/", NULL, NULL), 201);
     assert_int_equal(it_put(s, "/dav/admin/lk-noparent/x.txt", NULL, "x"), 201);
 }
 

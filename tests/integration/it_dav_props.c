@@ -23,65 +23,10 @@
 
 /* ---- helpers ---- */
 
-/*
- * Sends "method path" with the Host of the server, the admin's credentials,
- * the header lines in headers (each ending in "\n", may be NULL), a
- * Content-Length and len bytes of body. Returns 0 or -1.
- */
-static int
-it_req(struct t_server *s, struct t_resp *r, const char *method, const char *path,
-       const char *headers, const void *body, size_t len)
-{
-    char *head = NULL, *wire;
-    size_t k = 0, n;
-    int rc;
-
-    if (asprintf(&head, "%s %s HTTP/1.1\nHost: 127.0.0.1:%d\n" T_AUTH "%sContent-Length: %zu\n\n",
-                 method, path, s->port, headers ? headers : "", len) < 0)
-        return -1;
-    n = strlen(head);
-    wire = malloc(n * 2 + len + 1);
-    for (size_t i = 0; i < n; i++) {
-        if (head[i] == '\n')
-            wire[k++] = '\r';
-        wire[k++] = head[i];
-    }
-    if (len > 0)
-        memcpy(wire + k, body, len);
-    k += len;
-    rc = t_http_raw(s, r, wire, k);
-    free(wire);
-    free(head);
-    return rc;
-}
-
-/* it_req with a NUL-terminated body (or none). */
-static int
-it_reqs(struct t_server *s, struct t_resp *r, const char *method, const char *path,
-        const char *headers, const char *body)
-{
-    return it_req(s, r, method, path, headers, body, body ? strlen(body) : 0);
-}
-
-/* it_reqs, returning the status only. */
-static int
-it_st(struct t_server *s, const char *method, const char *path, const char *headers,
-      const char *body)
-{
-    struct t_resp r;
-    int status;
-
-    if (it_reqs(s, &r, method, path, headers, body) < 0)
-        return -1;
-    status = r.status;
-    t_resp_release(&r);
-    return status;
-}
-
 static int
 it_put(struct t_server *s, const char *path, const char *body)
 {
-    return it_st(s, "PUT", path, NULL, body);
+    return t_status(s, "PUT", path, NULL, body);
 }
 
 /* printf into a static buffer (one of eight, for nesting in a call). */
@@ -176,9 +121,9 @@ it_propfind_depth_0_describes_only_the_resource(void **state)
     struct t_server *s = *state;
     struct t_resp r;
 
-    assert_int_equal(it_st(s, "MKCOL", "/dav/admin/pf0/", NULL, NULL), 201);
+    assert_int_equal(t_status(s, "MKCOL", "/dav/admin/pf0/", NULL, NULL), 201);
     assert_int_equal(it_put(s, "/dav/admin/pf0/a.txt", "a"), 201);
-    assert_int_equal(it_reqs(s, &r, "PROPFIND", "/dav/admin/pf0/", "Depth: 0\n",
+    assert_int_equal(t_reqs(s, &r, "PROPFIND", "/dav/admin/pf0/", "Depth: 0\n",
                              it_propfind_allprop), 0);
     assert_int_equal(r.status, 207);
     it_assert_xc(&r, "/D:multistatus/D:response", 1);
@@ -214,7 +159,7 @@ it_propfind_depth_1_lists_2000_members_each_once(void **state)
         snprintf(rel, sizeof(rel), "pf2k/f%04d.txt", i);
         assert_int_equal(t_file_write(s, rel, rel, strlen(rel)), 0);
     }
-    assert_int_equal(it_reqs(s, &r, "PROPFIND", "/dav/admin/pf2k/", "Depth: 1\n",
+    assert_int_equal(t_reqs(s, &r, "PROPFIND", "/dav/admin/pf2k/", "Depth: 1\n",
                              it_propfind_allprop), 0);
     assert_int_equal(r.status, 207);
     it_assert_xc(&r, "/D:multistatus/D:response", N + 1);
@@ -262,14 +207,14 @@ it_propfind_depth_infinity_walks_the_tree(void **state)
         "/dav/admin/pfi/s/b.txt", "/dav/admin/pfi/s/t/", "/dav/admin/pfi/s/t/c.txt",
     };
 
-    assert_int_equal(it_st(s, "MKCOL", "/dav/admin/pfi/", NULL, NULL), 201);
+    assert_int_equal(t_status(s, "MKCOL", "/dav/admin/pfi/", NULL, NULL), 201);
     assert_int_equal(it_put(s, "/dav/admin/pfi/a.txt", "a"), 201);
-    assert_int_equal(it_st(s, "MKCOL", "/dav/admin/pfi/s/", NULL, NULL), 201);
+    assert_int_equal(t_status(s, "MKCOL", "/dav/admin/pfi/s/", NULL, NULL), 201);
     assert_int_equal(it_put(s, "/dav/admin/pfi/s/b.txt", "b"), 201);
-    assert_int_equal(it_st(s, "MKCOL", "/dav/admin/pfi/s/t/", NULL, NULL), 201);
+    assert_int_equal(t_status(s, "MKCOL", "/dav/admin/pfi/s/t/", NULL, NULL), 201);
     assert_int_equal(it_put(s, "/dav/admin/pfi/s/t/c.txt", "c"), 201);
 
-    assert_int_equal(it_reqs(s, &r, "PROPFIND", "/dav/admin/pfi/", "Depth: infinity\n",
+    assert_int_equal(t_reqs(s, &r, "PROPFIND", "/dav/admin/pfi/", "Depth: infinity\n",
                              it_propfind_allprop), 0);
     assert_int_equal(r.status, 207);
     it_assert_xc(&r, "/D:multistatus/D:response", 6);
@@ -278,13 +223,13 @@ it_propfind_depth_infinity_walks_the_tree(void **state)
     t_resp_release(&r);
 
     /* RFC 4918 9.1: no Depth header means infinity */
-    assert_int_equal(it_reqs(s, &r, "PROPFIND", "/dav/admin/pfi/s/", NULL, it_propfind_allprop), 0);
+    assert_int_equal(t_reqs(s, &r, "PROPFIND", "/dav/admin/pfi/s/", NULL, it_propfind_allprop), 0);
     assert_int_equal(r.status, 207);
     it_assert_xc(&r, "/D:multistatus/D:response", 4);
     t_resp_release(&r);
 
     /* and Depth 1 stops at the members */
-    assert_int_equal(it_reqs(s, &r, "PROPFIND", "/dav/admin/pfi/", "Depth: 1\n",
+    assert_int_equal(t_reqs(s, &r, "PROPFIND", "/dav/admin/pfi/", "Depth: 1\n",
                              it_propfind_allprop), 0);
     it_assert_xc(&r, "/D:multistatus/D:response", 3);
     it_assert_xc(&r, "/D:multistatus/D:response[D:href='/dav/admin/pfi/s/b.txt']", 0);
@@ -305,7 +250,7 @@ it_propfind_allprop_of_a_file_has_the_live_properties(void **state)
     assert_int_equal(it_put(s, "/dav/admin/pfa.txt", "twelve bytes"), 201);
     /* an allprop body, and no body at all, which means allprop (9.1) */
     for (int round = 0; round < 2; round++) {
-        assert_int_equal(it_reqs(s, &r, "PROPFIND", "/dav/admin/pfa.txt", "Depth: 0\n",
+        assert_int_equal(t_reqs(s, &r, "PROPFIND", "/dav/admin/pfa.txt", "Depth: 0\n",
                                  round == 0 ? it_propfind_allprop : NULL), 0);
         assert_int_equal(r.status, 207);
         for (size_t i = 0; i < sizeof(live) / sizeof(live[0]); i++)
@@ -328,11 +273,11 @@ it_propfind_collection_is_a_collection_with_a_slash_href(void **state)
     struct t_server *s = *state;
     struct t_resp r;
 
-    assert_int_equal(it_st(s, "MKCOL", "/dav/admin/pfc/", NULL, NULL), 201);
-    assert_int_equal(it_st(s, "MKCOL", "/dav/admin/pfc/sub/", NULL, NULL), 201);
+    assert_int_equal(t_status(s, "MKCOL", "/dav/admin/pfc/", NULL, NULL), 201);
+    assert_int_equal(t_status(s, "MKCOL", "/dav/admin/pfc/sub/", NULL, NULL), 201);
     assert_int_equal(it_put(s, "/dav/admin/pfc/file.txt", "f"), 201);
     /* asked without the slash, the href still ends in one (RFC 4918 8.3) */
-    assert_int_equal(it_reqs(s, &r, "PROPFIND", "/dav/admin/pfc", "Depth: 1\n",
+    assert_int_equal(t_reqs(s, &r, "PROPFIND", "/dav/admin/pfc", "Depth: 1\n",
                              it_propfind_allprop), 0);
     assert_int_equal(r.status, 207);
     it_assert_xc(&r, "/D:multistatus/D:response", 3);
@@ -352,13 +297,13 @@ it_propfind_hrefs_are_percent_encoded(void **state)
     struct t_resp r;
     char *href;
 
-    assert_int_equal(it_st(s, "MKCOL", "/dav/admin/pfenc/", NULL, NULL), 201);
+    assert_int_equal(t_status(s, "MKCOL", "/dav/admin/pfenc/", NULL, NULL), 201);
     assert_int_equal(it_put(s, "/dav/admin/pfenc/a%20b%20%C3%A9.txt", "u"), 201);
     assert_true(t_file_exists(s, "pfenc/a b \xC3\xA9.txt"));
-    assert_int_equal(it_st(s, "MKCOL", "/dav/admin/pfenc/dir%20x%E2%82%AC/", NULL, NULL), 201);
+    assert_int_equal(t_status(s, "MKCOL", "/dav/admin/pfenc/dir%20x%E2%82%AC/", NULL, NULL), 201);
     assert_true(t_file_exists(s, "pfenc/dir x\xE2\x82\xAC"));
 
-    assert_int_equal(it_reqs(s, &r, "PROPFIND", "/dav/admin/pfenc/", "Depth: 1\n",
+    assert_int_equal(t_reqs(s, &r, "PROPFIND", "/dav/admin/pfenc/", "Depth: 1\n",
                              it_propfind_allprop), 0);
     assert_int_equal(r.status, 207);
     it_assert_xc(&r, "/D:multistatus/D:response", 3);
@@ -375,7 +320,7 @@ it_propfind_hrefs_are_percent_encoded(void **state)
     it_assert_xc(&r, "//D:href[contains(., ' ')]", 0);
     t_resp_release(&r);
     /* and the href, sent back, names the resource */
-    assert_int_equal(it_st(s, "GET", "/dav/admin/pfenc/a%20b%20%C3%A9.txt", NULL, NULL), 200);
+    assert_int_equal(t_status(s, "GET", "/dav/admin/pfenc/a%20b%20%C3%A9.txt", NULL, NULL), 200);
 }
 
 static void
@@ -389,7 +334,7 @@ it_propfind_allprop_include_adds_quota_available_bytes(void **state)
     char *v;
     IT_HOLD(prop, it_prop("/dav/admin/", 200));
 
-    assert_int_equal(it_reqs(s, &r, "PROPFIND", "/dav/admin/", "Depth: 0\n", body), 0);
+    assert_int_equal(t_reqs(s, &r, "PROPFIND", "/dav/admin/", "Depth: 0\n", body), 0);
     assert_int_equal(r.status, 207);
     /* RFC 4918 9.1: include adds to allprop */
     it_assert_xc(&r, it_fmt("%s/D:quota-available-bytes", prop), 1);
@@ -414,8 +359,8 @@ it_propfind_propname_lists_names_as_empty_elements(void **state)
     IT_HOLD(prop, it_prop("/dav/admin/pfn.txt", 200));
 
     assert_int_equal(it_put(s, "/dav/admin/pfn.txt", "names"), 201);
-    assert_int_equal(it_st(s, "PROPPATCH", "/dav/admin/pfn.txt", NULL, pp), 207);
-    assert_int_equal(it_reqs(s, &r, "PROPFIND", "/dav/admin/pfn.txt", "Depth: 0\n", body), 0);
+    assert_int_equal(t_status(s, "PROPPATCH", "/dav/admin/pfn.txt", NULL, pp), 207);
+    assert_int_equal(t_reqs(s, &r, "PROPFIND", "/dav/admin/pfn.txt", "Depth: 0\n", body), 0);
     assert_int_equal(r.status, 207);
     /* RFC 4918 9.1: names only, live and dead, no values */
     it_assert_xc(&r, it_fmt("%s/D:getcontentlength", prop), 1);
@@ -438,7 +383,7 @@ it_propfind_prop_gives_200_and_404_propstats(void **state)
                        "<T:nosuchprop/></D:prop></D:propfind>";
 
     assert_int_equal(it_put(s, "/dav/admin/pfp.txt", "1234567"), 201);
-    assert_int_equal(it_reqs(s, &r, "PROPFIND", "/dav/admin/pfp.txt", "Depth: 0\n", body), 0);
+    assert_int_equal(t_reqs(s, &r, "PROPFIND", "/dav/admin/pfp.txt", "Depth: 0\n", body), 0);
     assert_int_equal(r.status, 207);
     /* RFC 4918 9.1.2: 200 for the ones found, 404 for the others */
     it_assert_xc(&r, "//D:propstat", 2);
@@ -464,22 +409,22 @@ it_propfind_quota_used_bytes_is_the_bytes_stored(void **state)
     memset(big, 'q', sizeof(big) - 1);
     big[sizeof(big) - 1] = '\0';
     /* RFC 4331: before anything is stored */
-    assert_int_equal(it_reqs(s, &r, "PROPFIND", "/dav/admin/", "Depth: 0\n", body), 0);
+    assert_int_equal(t_reqs(s, &r, "PROPFIND", "/dav/admin/", "Depth: 0\n", body), 0);
     assert_int_equal(r.status, 207);
     it_assert_xs(&r, it_fmt("%s/D:quota-used-bytes", prop), "0");
     t_resp_release(&r);
 
     assert_int_equal(it_put(s, "/dav/admin/q1.txt", big), 201);                 /* 4999 */
-    assert_int_equal(it_st(s, "MKCOL", "/dav/admin/qd/", NULL, NULL), 201);
+    assert_int_equal(t_status(s, "MKCOL", "/dav/admin/qd/", NULL, NULL), 201);
     assert_int_equal(it_put(s, "/dav/admin/qd/q2.txt", "0123456789"), 201);    /* 10 */
-    assert_int_equal(it_st(s, "COPY", "/dav/admin/qd/", "Destination: /dav/admin/qe/\n", NULL),
+    assert_int_equal(t_status(s, "COPY", "/dav/admin/qd/", "Destination: /dav/admin/qe/\n", NULL),
                      201);                                                       /* 10 */
     assert_int_equal(it_put(s, "/dav/admin/q1.txt", "shrunk"), 204);            /* 6 */
     assert_int_equal(it_put(s, "/dav/admin/q3.txt", "abc"), 201);               /* 3 */
-    assert_int_equal(it_st(s, "DELETE", "/dav/admin/q3.txt", NULL, NULL), 204);
-    assert_int_equal(it_st(s, "MOVE", "/dav/admin/qd/", "Destination: /dav/admin/qf/\n", NULL),
+    assert_int_equal(t_status(s, "DELETE", "/dav/admin/q3.txt", NULL, NULL), 204);
+    assert_int_equal(t_status(s, "MOVE", "/dav/admin/qd/", "Destination: /dav/admin/qf/\n", NULL),
                      201);
-    assert_int_equal(it_reqs(s, &r, "PROPFIND", "/dav/admin/", "Depth: 0\n", body), 0);
+    assert_int_equal(t_reqs(s, &r, "PROPFIND", "/dav/admin/", "Depth: 0\n", body), 0);
     assert_int_equal(r.status, 207);
     v = it_xs(&r, it_fmt("%s/D:quota-used-bytes", prop));
     assert_int_equal(strtoull(v, NULL, 10), 26);
@@ -496,9 +441,9 @@ it_propfind_missing_resource_is_404(void **state)
 {
     struct t_server *s = *state;
 
-    assert_int_equal(it_st(s, "PROPFIND", "/dav/admin/pf-none.txt", "Depth: 0\n",
+    assert_int_equal(t_status(s, "PROPFIND", "/dav/admin/pf-none.txt", "Depth: 0\n",
                            it_propfind_allprop), 404);
-    assert_int_equal(it_st(s, "PROPFIND", "/dav/admin/pf-none/x/", "Depth: 1\n", NULL), 404);
+    assert_int_equal(t_status(s, "PROPFIND", "/dav/admin/pf-none/x/", "Depth: 1\n", NULL), 404);
 }
 
 static void
@@ -507,9 +452,9 @@ it_propfind_invalid_depth_is_400(void **state)
     struct t_server *s = *state;
 
     /* RFC 4918 10.2: 0, 1 or infinity */
-    assert_int_equal(it_st(s, "PROPFIND", "/dav/admin/", "Depth: 2\n", it_propfind_allprop), 400);
-    assert_int_equal(it_st(s, "PROPFIND", "/dav/admin/", "Depth: one\n", NULL), 400);
-    assert_int_equal(it_st(s, "PROPFIND", "/dav/admin/", "Depth: -1\n", NULL), 400);
+    assert_int_equal(t_status(s, "PROPFIND", "/dav/admin/", "Depth: 2\n", it_propfind_allprop), 400);
+    assert_int_equal(t_status(s, "PROPFIND", "/dav/admin/", "Depth: one\n", NULL), 400);
+    assert_int_equal(t_status(s, "PROPFIND", "/dav/admin/", "Depth: -1\n", NULL), 400);
 }
 
 /* Runs with "propfind-infinity = off" (it_fixture_finite). */
@@ -520,17 +465,17 @@ it_propfind_infinity_off_is_403_propfind_finite_depth(void **state)
     struct t_resp r;
 
     /* RFC 4918 9.1: 403 with the propfind-finite-depth precondition */
-    assert_int_equal(it_reqs(s, &r, "PROPFIND", "/dav/admin/", "Depth: infinity\n",
+    assert_int_equal(t_reqs(s, &r, "PROPFIND", "/dav/admin/", "Depth: infinity\n",
                              it_propfind_allprop), 0);
     assert_int_equal(r.status, 403);
     it_assert_xc(&r, "/D:error/D:propfind-finite-depth", 1);
     t_resp_release(&r);
     /* no Depth header is infinity too */
-    assert_int_equal(it_reqs(s, &r, "PROPFIND", "/dav/admin/", NULL, it_propfind_allprop), 0);
+    assert_int_equal(t_reqs(s, &r, "PROPFIND", "/dav/admin/", NULL, it_propfind_allprop), 0);
     assert_int_equal(r.status, 403);
     it_assert_xc(&r, "/D:error/D:propfind-finite-depth", 1);
     t_resp_release(&r);
-    assert_int_equal(it_st(s, "PROPFIND", "/dav/admin/", "Depth: 1\n", NULL), 207);
+    assert_int_equal(t_status(s, "PROPFIND", "/dav/admin/", "Depth: 1\n", NULL), 207);
 }
 
 /* ---- PROPPATCH ---- */
@@ -557,13 +502,13 @@ it_proppatch_sets_properties_with_namespaces_lang_and_xml_values(void **state)
     IT_HOLD(ok, it_prop("/dav/admin/pp.txt", 200));
 
     assert_int_equal(it_put(s, "/dav/admin/pp.txt", "props"), 201);
-    assert_int_equal(it_reqs(s, &r, "PROPPATCH", "/dav/admin/pp.txt", NULL, pp), 0);
+    assert_int_equal(t_reqs(s, &r, "PROPPATCH", "/dav/admin/pp.txt", NULL, pp), 0);
     assert_int_equal(r.status, 207);
     it_assert_xc(&r, it_fmt("%s/*", ok), 4);
     it_assert_xc(&r, "//D:propstat", 1);
     t_resp_release(&r);
 
-    assert_int_equal(it_reqs(s, &r, "PROPFIND", "/dav/admin/pp.txt", "Depth: 0\n", pf), 0);
+    assert_int_equal(t_reqs(s, &r, "PROPFIND", "/dav/admin/pp.txt", "Depth: 0\n", pf), 0);
     assert_int_equal(r.status, 207);
     it_assert_xs(&r, it_fmt("%s/T:color", ok), "rouge & noir");
     /* RFC 4918 4.3: xml:lang is part of the value */
@@ -588,7 +533,7 @@ it_proppatch_sets_properties_with_namespaces_lang_and_xml_values(void **state)
     t_resp_release(&r);
 
     /* 9.1: allprop carries dead properties too */
-    assert_int_equal(it_reqs(s, &r, "PROPFIND", "/dav/admin/pp.txt", "Depth: 0\n",
+    assert_int_equal(t_reqs(s, &r, "PROPFIND", "/dav/admin/pp.txt", "Depth: 0\n",
                              it_propfind_allprop), 0);
     it_assert_xc(&r, it_fmt("%s/T:color[@xml:lang='fr']", ok), 1);
     it_assert_xc(&r, it_fmt("%s/T:shape", ok), 1);
@@ -611,15 +556,15 @@ it_proppatch_remove_and_removing_an_absent_property_are_200(void **state)
                      "</D:propfind>";
 
     assert_int_equal(it_put(s, "/dav/admin/pprm.txt", "rm"), 201);
-    assert_int_equal(it_st(s, "PROPPATCH", "/dav/admin/pprm.txt", NULL, set), 207);
-    assert_int_equal(it_reqs(s, &r, "PROPPATCH", "/dav/admin/pprm.txt", NULL, rm), 0);
+    assert_int_equal(t_status(s, "PROPPATCH", "/dav/admin/pprm.txt", NULL, set), 207);
+    assert_int_equal(t_reqs(s, &r, "PROPPATCH", "/dav/admin/pprm.txt", NULL, rm), 0);
     assert_int_equal(r.status, 207);
     /* RFC 4918 14.23: removing a property that does not exist is not an error */
     it_assert_xc(&r, it_fmt("%s/T:gone", it_prop("/dav/admin/pprm.txt", 200)), 1);
     it_assert_xc(&r, it_fmt("%s/T:never", it_prop("/dav/admin/pprm.txt", 200)), 1);
     it_assert_xc(&r, "//D:propstat", 1);
     t_resp_release(&r);
-    assert_int_equal(it_reqs(s, &r, "PROPFIND", "/dav/admin/pprm.txt", "Depth: 0\n", pf), 0);
+    assert_int_equal(t_reqs(s, &r, "PROPFIND", "/dav/admin/pprm.txt", "Depth: 0\n", pf), 0);
     it_assert_xc(&r, it_fmt("%s/T:gone", it_prop("/dav/admin/pprm.txt", 404)), 1);
     it_assert_xs(&r, it_fmt("%s/T:stays", it_prop("/dav/admin/pprm.txt", 200)), "here");
     t_resp_release(&r);
@@ -640,7 +585,7 @@ it_proppatch_protected_property_fails_the_whole_request(void **state)
     char *etag;
 
     assert_int_equal(it_put(s, "/dav/admin/ppprot.txt", "prot"), 201);
-    assert_int_equal(it_reqs(s, &r, "PROPPATCH", "/dav/admin/ppprot.txt", NULL, pp), 0);
+    assert_int_equal(t_reqs(s, &r, "PROPPATCH", "/dav/admin/ppprot.txt", NULL, pp), 0);
     /* RFC 4918 9.2: all or nothing; 9.2.1: 403 for the protected one with
      * cannot-modify-protected-property, 424 for the others */
     assert_int_equal(r.status, 207);
@@ -650,7 +595,7 @@ it_proppatch_protected_property_fails_the_whole_request(void **state)
     it_assert_xc(&r, "//D:propstat[contains(D:status,' 403 ')]/D:error/"
                      "D:cannot-modify-protected-property", 1);
     t_resp_release(&r);
-    assert_int_equal(it_reqs(s, &r, "PROPFIND", "/dav/admin/ppprot.txt", "Depth: 0\n", pf), 0);
+    assert_int_equal(t_reqs(s, &r, "PROPFIND", "/dav/admin/ppprot.txt", "Depth: 0\n", pf), 0);
     it_assert_xc(&r, it_fmt("%s/T:innocent", it_prop("/dav/admin/ppprot.txt", 404)), 1);
     etag = it_xs(&r, it_fmt("%s/D:getetag", it_prop("/dav/admin/ppprot.txt", 200)));
     assert_string_not_equal(etag, "\"forged\"");
@@ -666,7 +611,7 @@ it_proppatch_missing_resource_is_404(void **state)
                      "xmlns:T=\"http://example.com/t\"><D:set><D:prop><T:x>1</T:x>"
                      "</D:prop></D:set></D:propertyupdate>";
 
-    assert_int_equal(it_st(s, "PROPPATCH", "/dav/admin/pp-none.txt", NULL, pp), 404);
+    assert_int_equal(t_status(s, "PROPPATCH", "/dav/admin/pp-none.txt", NULL, pp), 404);
     assert_false(t_file_exists(s, "pp-none.txt"));
 }
 
