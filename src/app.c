@@ -8,6 +8,12 @@
  * decides who handles it. A request without credentials gets a 401 with a
  * challenge, never a 403 (CLIENTS.md: clients send credentials only when
  * challenged).
+ *
+ * Routes: /api/v1/ (the REST API, which also takes Bearer tokens),
+ * /login, /logout, /invite/<token>, /account/2fa (the web pages of
+ * identity), and /dav/ with "/" (WebDAV and the index view). A browser
+ * session (cookie) may write through WebDAV only with its CSRF token in
+ * X-CSRF-Token, so that another site cannot make the browser do it.
  */
 #include "config.h"
 
@@ -19,14 +25,17 @@
 #include <sodium.h>
 
 #include "coffer/acl.h"
+#include "coffer/api.h"
 #include "coffer/app.h"
 #include "coffer/auth.h"
 #include "coffer/dav.h"
 #include "coffer/log.h"
+#include "coffer/ident.h"
 #include "coffer/storage.h"
+#include "coffer/web.h"
 #include "coffer/banned.h"
 
-enum { CF_ROUTE_NONE, CF_ROUTE_DAV };
+enum { CF_ROUTE_NONE, CF_ROUTE_DAV, CF_ROUTE_API, CF_ROUTE_WEB };
 
 struct cf_app_thread {
     struct cf_app *app;
@@ -34,6 +43,9 @@ struct cf_app_thread {
     struct stor_mime *mime;
     struct cf_auth_cache *cache;
     struct dav_ctx dav;
+    struct cf_api_ctx api;
+    struct cf_web_ctx web;
+    unsigned epoch_seen;        /* the auth epoch the registry was synced at */
 };
 
 void *
@@ -55,6 +67,9 @@ cf_app_thread_init(void *arg, unsigned index)
     t->dav.repos = app->repos;
     t->dav.mime = t->mime;
     t->dav.acl = app->acl;
+    t->api = (struct cf_api_ctx){ app->conf, t->db, app->repos, app->epoch, app->auth };
+    t->web = (struct cf_web_ctx){ app->conf, t->db, app->repos, app->epoch, app->auth };
+    t->epoch_seen = acl_epoch_get(app->epoch);
     return t;
 }
 
@@ -79,6 +94,13 @@ cf_app_path_is(struct cf_str p, const char *prefix)
     return p.len >= n && memcmp(p.p, prefix, n) == 0 && (p.len == n || p.p[n] == '/');
 }
 
+/* True for methods that change nothing (RFC 7231 4.2.1, RFC 4918 9.1). */
+static bool
+cf_app_method_safe(enum cf_method m)
+{
+    return m == CF_M_GET || m == CF_M_HEAD || m == CF_M_OPTIONS || m == CF_M_PROPFIND;
+}
+
 int
 cf_app_begin(struct cf_req *req)
 {
@@ -89,6 +111,40 @@ cf_app_begin(struct cf_req *req)
     if (cf_str_eq(path, CF_STR("/favicon.ico")) &&
         (req->method == CF_M_GET || req->method == CF_M_HEAD))
         return 204;     /* answered quietly (CLIENTS.md 9) */
+    /*
+     * The epoch moves when users or repositories change, here or in
+     * cofferctl: then the registry rereads the repositories (one atomic
+     * load per request otherwise).
+     */
+    unsigned epoch = acl_epoch_get(t->app->epoch);
+    if (epoch != t->epoch_seen) {
+        stor_repos_sync(t->app->repos, t->db);
+        t->epoch_seen = epoch;
+    }
+    if (cf_app_path_is(path, "/api/v1") || cf_str_eq(path, CF_STR("/api/v1/"))) {
+        req->route = CF_ROUTE_API;
+        if ((rc = cf_auth_request(t->cache, t->db, req, true)) != 0) {
+            if (rc == 401)
+                cf_auth_challenge(req);
+            cf_api_error_body(req, rc);
+            return rc;
+        }
+        return cf_api_begin(&t->api, req);
+    }
+    if (cf_web_owns(path)) {
+        req->route = CF_ROUTE_WEB;
+        /* the token of an invitation link is a credential: keep it out of the access log */
+        if (cf_str_has_prefix(path, CF_STR("/invite/")))
+            req->log_target = CF_STR("/invite/(token hidden)");
+        if ((rc = cf_auth_request(t->cache, t->db, req, false)) != 0 && rc != 401)
+            return rc;
+        if (rc == 401) {
+            /* a page with a stale or wrong header: go on as anonymous, the page asks */
+            req->user_id = 0;
+            cf_resp_reset(req);
+        }
+        return cf_web_begin(&t->web, req);
+    }
     if (!cf_app_path_is(path, "/dav") && !cf_str_eq(path, CF_STR("/")) &&
         path.len > 0 && path.p[0] == '/') {
         if (req->method == CF_M_OPTIONS)
@@ -98,7 +154,7 @@ cf_app_begin(struct cf_req *req)
     req->route = CF_ROUTE_DAV;
     if (req->method == CF_M_OPTIONS)
         return dav_begin(&t->dav, req);
-    if ((rc = cf_auth_request(t->cache, t->db, req)) != 0) {
+    if ((rc = cf_auth_request(t->cache, t->db, req, false)) != 0) {
         if (rc == 401)
             cf_auth_challenge(req);
         return rc;
@@ -107,6 +163,14 @@ cf_app_begin(struct cf_req *req)
         cf_auth_challenge(req);
         req->err_msg = "log in to continue";
         return 401;
+    }
+    if (req->auth_via == CF_AUTH_SESSION && !cf_app_method_safe(req->method)) {
+        const struct cf_str *tok = cf_req_header(req, CF_STR("X-CSRF-Token"));
+
+        if (tok == NULL || !cf_auth_csrf_ok(req, cf_str_trim(*tok))) {
+            req->err_msg = "a change from a browser session needs its X-CSRF-Token header";
+            return 403;
+        }
     }
     return dav_begin(&t->dav, req);
 }
@@ -120,11 +184,32 @@ cf_app_dav_job(struct cf_req *req)
     return dav_finish(&t->dav, req);
 }
 
+/* The API and the pages hash passwords, write SQLite and send mail: pool threads. */
+static int
+cf_app_api_job(struct cf_req *req)
+{
+    struct cf_app_thread *t = req->tctx;
+
+    return cf_api_finish(&t->api, req);
+}
+
+static int
+cf_app_web_job(struct cf_req *req)
+{
+    struct cf_app_thread *t = req->tctx;
+
+    return cf_web_finish(&t->web, req);
+}
+
 int
 cf_app_finish(struct cf_req *req)
 {
     struct cf_app_thread *t = req->tctx;
 
+    if (req->route == CF_ROUTE_API)
+        return cf_req_defer(req, cf_app_api_job);
+    if (req->route == CF_ROUTE_WEB)
+        return cf_req_defer(req, cf_app_web_job);
     if (req->route == CF_ROUTE_DAV) {
         if (dav_blocking(req))
             return cf_req_defer(req, cf_app_dav_job);
@@ -145,13 +230,20 @@ cf_app_done(struct cf_req *req)
 int
 cf_app_bootstrap(struct cf_app *app, struct stor_db *db)
 {
-    const struct cf_conf *conf = app->conf;
-    char hash[ACL_HASH_MAX], gen[32];
     const char *pw = getenv("COFFER_ADMIN_PASSWORD");
-    int64_t n, id;
+    struct acl_ident x = {
+        .conf = app->conf, .db = db, .repos = app->repos, .epoch = app->epoch,
+        .actor = NULL, .peer = "startup",
+    };
+    struct acl_user_new n = {
+        .login = "admin", .email = "admin@localhost", .role = "administrator",
+        .display_name = "Administrator",
+    };
+    char gen[32];
+    int64_t cnt, id;
     int rc;
 
-    if ((rc = stor_user_count(db, &n)) < 0 || n > 0)
+    if ((rc = stor_user_count(db, &cnt)) < 0 || cnt > 0)
         return rc;
     if (pw == NULL || pw[0] == '\0') {
         /* 20 characters from an alphabet without look-alikes */
@@ -161,12 +253,12 @@ cf_app_bootstrap(struct cf_app *app, struct stor_db *db)
         gen[20] = '\0';
         pw = gen;
     }
-    if ((rc = acl_password_hash(pw, strlen(pw), conf->argon2_ops, conf->argon2_mem, hash)) < 0)
+    n.password = pw;
+    if ((rc = acl_user_add(&x, &n, &id)) < 0) {
+        cf_log(CF_LOG_ERR, "cannot create the administrator 'admin': %s", x.why);
+        sodium_memzero(gen, sizeof(gen));
         return rc;
-    if ((rc = stor_user_create(db, "admin", "Administrator", "", "administrator", hash, &id)) < 0)
-        return rc;
-    if ((rc = stor_repo_create(app->repos, db, "admin", id, 0, NULL)) < 0 && rc != -EEXIST)
-        return rc;
+    }
     if (pw == gen) {
         printf("Created the administrator 'admin' with the password: %s\n"
                "(shown this once only; set COFFER_ADMIN_PASSWORD before the first start to "

@@ -59,6 +59,20 @@ static const struct cf_conf_key cf_conf_keys[] = {
     { "auth-cache",        K_SEC,  F(auth_cache_s), 0, 86400 },
     { "argon2-ops",        K_UINT, F(argon2_ops), 1, 64 },
     { "argon2-mem",        K_SIZE, F(argon2_mem), 8192, 1ull << 32 },
+    { "plain-basic",       K_BOOL, F(plain_basic), 0, 1 },
+    { "password-min-length", K_UINT, F(password_min), 6, 256 },
+    { "session-lifetime",  K_SEC,  F(session_s), 60, 365u * 86400 },
+    { "remember-lifetime", K_SEC,  F(remember_s), 60, 3650u * 86400 },
+    { "invite-lifetime",   K_SEC,  F(invite_s), 60, 365u * 86400 },
+    { "throttle-after",    K_UINT, F(throttle_after), 1, 1000 },
+    { "throttle-max",      K_SEC,  F(throttle_max_s), 1, 86400 },
+    { "public-url",        K_STR,  F(public_url), 0, 0 },
+    { "smtp-url",          K_STR,  F(smtp_url), 0, 0 },
+    { "smtp-user",         K_STR,  F(smtp_user), 0, 0 },
+    { "smtp-password",     K_STR,  F(smtp_password), 0, 0 },
+    { "mail-from",         K_STR,  F(mail_from), 0, 0 },
+    { "templates",         K_STR,  F(templates), 0, 0 },
+    { "bench-as-user",     K_STR,  F(bench_as_user), 0, 0 },
 };
 
 void
@@ -90,6 +104,13 @@ cf_conf_defaults(struct cf_conf *c)
     c->auth_cache_s = CF_DEFAULT_AUTH_CACHE_S;
     c->argon2_ops = CF_DEFAULT_ARGON2_OPS;
     c->argon2_mem = CF_DEFAULT_ARGON2_MEM;
+    c->password_min = CF_DEFAULT_PASSWORD_MIN;
+    c->session_s = CF_DEFAULT_SESSION_S;
+    c->remember_s = CF_DEFAULT_REMEMBER_S;
+    c->invite_s = CF_DEFAULT_INVITE_S;
+    c->throttle_after = CF_DEFAULT_THROTTLE_AFTER;
+    c->throttle_max_s = CF_DEFAULT_THROTTLE_MAX_S;
+    c->mail_from = cf_xstrdup(CF_DEFAULT_MAIL_FROM);
 }
 
 void
@@ -104,6 +125,13 @@ cf_conf_release(struct cf_conf *c)
     free(c->access_log);
     free(c->error_log);
     free(c->realm);
+    free(c->public_url);
+    free(c->smtp_url);
+    free(c->smtp_user);
+    free(c->smtp_password);
+    free(c->mail_from);
+    free(c->templates);
+    free(c->bench_as_user);
     memset(c, 0, sizeof(*c));
 }
 
@@ -382,6 +410,17 @@ cf_conf_check(struct cf_conf *c)
         cf_log(CF_LOG_INFO, "%s: lock-timeout lowered to lock-timeout-max (%us)", where,
                c->lock_timeout_max_s);
         c->lock_timeout_s = c->lock_timeout_max_s;
+    }
+    if (c->bench_as_user != NULL && strcmp(c->listen_host, "127.0.0.1") != 0 &&
+        strcmp(c->listen_host, "::1") != 0) {
+        cf_log(CF_LOG_ERR, "%s: bench-as-user serves requests without credentials and is "
+               "for benchmarks on a loopback address only (listen is '%s')", where,
+               c->listen_host);
+        return -1;
+    }
+    if (c->mail_from == NULL) {
+        cf_log(CF_LOG_ERR, "%s: mail-from must not be empty", where);
+        return -1;
     }
     if (c->data_dir == NULL) {
         cf_log(CF_LOG_ERR, "%s: data must be set", where);

@@ -321,7 +321,7 @@ cf_conn_access_log(struct cf_conn *c)
     cf_buf_addf(&line, "\" [%s] \"", date);
     cf_log_escape(&line, req->method_name.len ? req->method_name : CF_STR("-"), 16);
     cf_buf_addc(&line, ' ');
-    cf_log_escape(&line, req->target, 1024);
+    cf_log_escape(&line, req->log_target.len ? req->log_target : req->target, 1024);
     cf_buf_addf(&line, " HTTP/%u.%u\" %d %llu %ldms \"", req->http_major,
                 req->http_minor, req->status, (unsigned long long)req->bytes_out, ms);
     const struct cf_str *ua = req->headers ? cf_req_header(req, CF_STR("User-Agent")) : NULL;

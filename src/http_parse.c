@@ -386,6 +386,33 @@ cf_req_header_count(const struct cf_req *req, struct cf_str name)
     return n;
 }
 
+bool
+cf_req_cookie(const struct cf_req *req, struct cf_str name, struct cf_str *out)
+{
+    /* RFC 6265 5.4: cookie-string = cookie-pair *( ";" SP cookie-pair ) */
+    for (size_t i = 0; i < req->nheaders; i++) {
+        struct cf_str v;
+
+        if (!cf_str_eq_ci(req->headers[i].name, CF_STR("Cookie")))
+            continue;
+        v = req->headers[i].value;
+        while (v.len > 0) {
+            ssize_t semi = cf_str_find(v, ';');
+            struct cf_str part = cf_str_trim(cf_str_make(v.p, semi < 0 ? v.len : (size_t)semi));
+
+            if (part.len > name.len && part.p[name.len] == '=' &&
+                memcmp(part.p, name.p, name.len) == 0) {
+                *out = cf_str_make(part.p + name.len + 1, part.len - name.len - 1);
+                return true;
+            }
+            if (semi < 0)
+                break;
+            v = cf_str_make(v.p + semi + 1, v.len - (size_t)semi - 1);
+        }
+    }
+    return false;
+}
+
 const char *
 cf_http_reason(int status)
 {

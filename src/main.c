@@ -29,7 +29,9 @@
 #include "coffer/auth.h"
 #include "coffer/conf.h"
 #include "coffer/conn.h"
+#include "coffer/ident.h"
 #include "coffer/log.h"
+#include "coffer/mail.h"
 #include "coffer/storage.h"
 #include "coffer/banned.h"
 
@@ -138,6 +140,7 @@ main(int argc, char **argv)
         cf_fatal("libsodium could not initialise");
     xmlInitParser();
     evthread_use_pthreads();
+    cf_mail_global_init();
     signal(SIGPIPE, SIG_IGN);
 
     if ((rc = cf_mkdirs(conf.data_dir)) < 0)
@@ -155,10 +158,15 @@ main(int argc, char **argv)
     app.db_path = dbpath;
     if ((rc = stor_repos_open(conf.data_dir, db, &app.repos)) < 0)
         cf_fatal("cannot open the repositories under '%s': %s", conf.data_dir, strerror(-rc));
+    if ((rc = acl_epoch_open(conf.data_dir, &app.epoch)) < 0)
+        cf_fatal("cannot open '%s/auth.epoch': %s", conf.data_dir, strerror(-rc));
     if ((rc = cf_app_bootstrap(&app, db)) < 0)
         cf_fatal("cannot create the administrator: %s", strerror(-rc));
+    if ((rc = cf_mail_templates_install(&conf)) < 0)
+        cf_log(CF_LOG_WARN, "the email templates could not be written: %s (the embedded "
+               "ones are used)", strerror(-rc));
     app.acl = acl_engine_new(app.repos);
-    app.auth = cf_auth_new(&conf);
+    app.auth = cf_auth_new(&conf, app.epoch);
 
     struct cf_handler handler = {
         .thread_init = cf_app_thread_init,
@@ -205,9 +213,11 @@ main(int argc, char **argv)
     cf_server_free(srv);
     cf_auth_free(app.auth);
     acl_engine_free(app.acl);
+    acl_epoch_free(app.epoch);
     stor_repos_free(app.repos);
     stor_db_free(db);
     xmlCleanupParser();
+    cf_mail_global_cleanup();
     cf_log(CF_LOG_INFO, "stopped");
     cf_log_close();
     cf_conf_release(&conf);

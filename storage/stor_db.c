@@ -23,9 +23,9 @@
 
 static const char *const stor_sql_text[STOR_SQL_COUNT] = {
     [STOR_SQL_USER_BY_LOGIN] =
-        "SELECT id, login, display_name, email, role, pw_hash, status FROM users WHERE login = ?1",
+        "SELECT " STOR_USER_COLS " FROM users WHERE login = ?1",
     [STOR_SQL_USER_BY_ID] =
-        "SELECT id, login, display_name, email, role, pw_hash, status FROM users WHERE id = ?1",
+        "SELECT " STOR_USER_COLS " FROM users WHERE id = ?1",
     [STOR_SQL_USER_INSERT] =
         "INSERT INTO users (login, display_name, email, role, pw_hash, created) "
         "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -211,6 +211,8 @@ stor_db_user_version(struct stor_db *db, int *v)
 static int
 stor_db_migrate(struct stor_db *db)
 {
+    int first = -1;             /* the version found: a new database logs nothing */
+
     for (;;) {
         int v, rc;
         char sql[64];
@@ -219,6 +221,8 @@ stor_db_migrate(struct stor_db *db)
             return rc;
         if ((rc = stor_db_user_version(db, &v)) < 0)
             goto fail;
+        if (first < 0)
+            first = v;
         if (v > stor_schema_nsteps) {
             cf_log(CF_LOG_ERR, "the database has schema %d, newer than this Coffer "
                    "(schema %d): use the Coffer that wrote it", v, stor_schema_nsteps);
@@ -234,7 +238,7 @@ stor_db_migrate(struct stor_db *db)
         snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", v + 1);
         if ((rc = stor_db_exec(db, sql)) < 0 || (rc = stor_db_exec(db, "COMMIT")) < 0)
             goto fail;
-        if (v > 0)
+        if (first > 0)
             cf_log(CF_LOG_INFO, "database schema moved from %d to %d", v, v + 1);
         continue;
 fail:
@@ -351,6 +355,25 @@ stor_col_dup(sqlite3_stmt *st, int col, struct cf_pool *pool)
     return cf_pool_strndup(pool, (const char *)t, (size_t)sqlite3_column_bytes(st, col));
 }
 
+void
+stor_user_from_row(sqlite3_stmt *st, struct cf_pool *pool, struct stor_user *out)
+{
+    out->id = sqlite3_column_int64(st, 0);
+    out->login = stor_col_dup(st, 1, pool);
+    out->display_name = stor_col_dup(st, 2, pool);
+    out->email = stor_col_dup(st, 3, pool);
+    out->role = stor_col_dup(st, 4, pool);
+    out->pw_hash = stor_col_dup(st, 5, pool);
+    out->status = stor_col_dup(st, 6, pool);
+    out->created = sqlite3_column_int64(st, 7);
+    out->contact = sqlite3_column_int64(st, 8);
+    out->blocked_until = sqlite3_column_int64(st, 9);
+    out->last_login = sqlite3_column_int64(st, 10);
+    out->totp_secret = stor_col_dup(st, 11, pool);
+    out->totp_on = sqlite3_column_int(st, 12) != 0;
+    out->totp_last = sqlite3_column_int64(st, 13);
+}
+
 static int
 stor_user_row(struct stor_db *db, sqlite3_stmt *st, struct cf_pool *pool,
               struct stor_user *out)
@@ -358,13 +381,7 @@ stor_user_row(struct stor_db *db, sqlite3_stmt *st, struct cf_pool *pool,
     int rc = sqlite3_step(st);
 
     if (rc == SQLITE_ROW) {
-        out->id = sqlite3_column_int64(st, 0);
-        out->login = stor_col_dup(st, 1, pool);
-        out->display_name = stor_col_dup(st, 2, pool);
-        out->email = stor_col_dup(st, 3, pool);
-        out->role = stor_col_dup(st, 4, pool);
-        out->pw_hash = stor_col_dup(st, 5, pool);
-        out->status = stor_col_dup(st, 6, pool);
+        stor_user_from_row(st, pool, out);
         rc = 0;
     } else if (rc == SQLITE_DONE) {
         rc = -ENOENT;

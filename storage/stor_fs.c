@@ -557,6 +557,16 @@ stor_delete_dir(struct stor_walk *w, int parent, const char *name, bool check_se
 }
 
 int
+stor_tree_remove(int parentfd, const char *name)
+{
+    struct stor_walk w = { .repo = NULL };
+    bool ok = stor_delete_dir(&w, parentfd, name, false);
+
+    cf_buf_release(&w.path);
+    return ok ? 0 : -EIO;
+}
+
+int
 stor_delete(struct stor_repo *repo, const char *path, stor_check_fn check,
             stor_fail_fn fail, void *arg, bool durable)
 {

@@ -70,6 +70,16 @@ void stor_stmt_done(sqlite3_stmt *st);
 /* Maps an SQLite result code to a negative errno (and logs faults). */
 int stor_sqlite_err(struct stor_db *db, int rc, const char *what);
 
+/* Removes the directory name under parentfd and everything in it. */
+int stor_tree_remove(int parentfd, const char *name);
+
+/* The columns of a user row, in the order stor_user_from_row() reads them. */
+#define STOR_USER_COLS "id, login, display_name, email, role, pw_hash, status, created, " \
+    "coalesce(contact, 0), coalesce(blocked_until, 0), coalesce(last_login, 0), " \
+    "totp_secret, totp_on, totp_last"
+/* Fills out from the current row of a statement selecting STOR_USER_COLS. */
+void stor_user_from_row(sqlite3_stmt *st, struct cf_pool *pool, struct stor_user *out);
+
 /* Splits path into its parent and last component ("" and "" for the root). */
 void stor_path_split(const char *path, struct cf_str *dir, struct cf_str *name);
 

@@ -28,6 +28,8 @@ struct stor_repos {
     int reposfd;                /* data/repos */
     struct stor_repo **v;       /* sorted by name */
     size_t n, cap;
+    struct stor_repo **gone;    /* removed, freed with the registry */
+    size_t ngone;
 };
 
 bool
@@ -86,6 +88,16 @@ stor_repos_insert(struct stor_repos *repos, struct stor_repo *r)
     }
     repos->v[repos->n++] = r;
     qsort(repos->v, repos->n, sizeof(*repos->v), stor_repo_cmp);
+}
+
+/* True-ish: r itself when it is in the registry (lock held). */
+static struct stor_repo *
+stor_repos_find_locked(struct stor_repos *repos, const struct stor_repo *r)
+{
+    for (size_t i = 0; i < repos->n; i++)
+        if (repos->v[i] == r)
+            return repos->v[i];
+    return NULL;
 }
 
 static void
@@ -163,7 +175,10 @@ stor_repos_free(struct stor_repos *repos)
         return;
     for (size_t i = 0; i < repos->n; i++)
         stor_repo_free(repos->v[i]);
+    for (size_t i = 0; i < repos->ngone; i++)
+        stor_repo_free(repos->gone[i]);
     free(repos->v);
+    free(repos->gone);
     if (repos->reposfd >= 0)
         close(repos->reposfd);
     pthread_rwlock_destroy(&repos->lock);
@@ -268,7 +283,15 @@ stor_repo_create(struct stor_repos *repos, struct stor_db *db, const char *name,
         return rc;
     }
     pthread_rwlock_wrlock(&repos->lock);
-    stor_repos_insert(repos, r);
+    /* a stor_repos_sync() since the commit may have added it already */
+    for (size_t i = 0; i < repos->n; i++)
+        if (repos->v[i]->id == r->id) {
+            stor_repo_free(r);
+            r = repos->v[i];
+            break;
+        }
+    if (r->name != NULL && stor_repos_find_locked(repos, r) == NULL)
+        stor_repos_insert(repos, r);
     pthread_rwlock_unlock(&repos->lock);
     if (out != NULL)
         *out = r;
@@ -304,4 +327,164 @@ stor_repo_usage_add(struct stor_repo *repo, int64_t delta)
         if (atomic_compare_exchange_weak(&repo->used, &cur, next))
             break;
     }
+}
+
+int
+stor_repo_delete_row(struct stor_db *db, struct stor_repo *repo)
+{
+    sqlite3_stmt *st = stor_sql(db, "DELETE FROM repos WHERE id = ?1");
+
+    if (st == NULL)
+        return -EIO;
+    sqlite3_bind_int64(st, 1, repo->id);
+    return stor_exec(db, st, __func__);
+}
+
+void
+stor_repos_forget(struct stor_repos *repos, struct stor_repo *repo, bool delete_files)
+{
+    char name[32], moved[48];
+
+    pthread_rwlock_wrlock(&repos->lock);
+    for (size_t i = 0; i < repos->n; i++) {
+        if (repos->v[i] != repo)
+            continue;
+        memmove(&repos->v[i], &repos->v[i + 1], (repos->n - i - 1) * sizeof(*repos->v));
+        repos->n--;
+        repos->gone = cf_xrealloc(repos->gone, (repos->ngone + 1) * sizeof(*repos->gone));
+        repos->gone[repos->ngone++] = repo;
+        break;
+    }
+    pthread_rwlock_unlock(&repos->lock);
+    /* the row is gone: what is left on disk is not reachable any more */
+    snprintf(name, sizeof(name), "%lld", (long long)repo->id);
+    snprintf(moved, sizeof(moved), "%lld.removed", (long long)repo->id);
+    if (renameat(repos->reposfd, name, repos->reposfd, moved) < 0) {
+        cf_log_errno(CF_LOG_WARN, "repository '%s': cannot rename repos/%s", repo->name, name);
+        return;
+    }
+    if (delete_files && stor_tree_remove(repos->reposfd, moved) < 0)
+        cf_log(CF_LOG_WARN, "repository '%s': some files of repos/%s were left", repo->name,
+               moved);
+}
+
+int
+stor_repo_remove(struct stor_repos *repos, struct stor_db *db, struct stor_repo *repo,
+                 bool delete_files)
+{
+    int rc = stor_repo_delete_row(db, repo);
+
+    if (rc == 0)
+        stor_repos_forget(repos, repo, delete_files);
+    return rc;
+}
+
+int
+stor_repo_set_owner(struct stor_repos *repos, struct stor_db *db, struct stor_repo *repo,
+                    int64_t owner)
+{
+    sqlite3_stmt *st = stor_sql(db, "UPDATE repos SET owner = ?2 WHERE id = ?1");
+    int rc;
+
+    if (st == NULL)
+        return -EIO;
+    sqlite3_bind_int64(st, 1, repo->id);
+    sqlite3_bind_int64(st, 2, owner);
+    if ((rc = stor_exec(db, st, __func__)) < 0)
+        return rc;
+    pthread_rwlock_wrlock(&repos->lock);
+    repo->owner = owner;
+    pthread_rwlock_unlock(&repos->lock);
+    return 0;
+}
+
+int
+stor_repos_owned(struct stor_repos *repos, int64_t user, int (*fn)(struct stor_repo *, void *),
+                 void *arg)
+{
+    struct stor_repo **mine;
+    size_t n = 0;
+    int rc = 0;
+
+    /* copied first: fn may remove the repository it is given */
+    pthread_rwlock_rdlock(&repos->lock);
+    mine = cf_xcalloc(repos->n + 1, sizeof(*mine));
+    for (size_t i = 0; i < repos->n; i++)
+        if (repos->v[i]->owner == user)
+            mine[n++] = repos->v[i];
+    pthread_rwlock_unlock(&repos->lock);
+    for (size_t i = 0; i < n && rc == 0; i++)
+        rc = fn(mine[i], arg);
+    free(mine);
+    return rc;
+}
+
+int
+stor_repos_sync(struct stor_repos *repos, struct stor_db *db)
+{
+    sqlite3_stmt *st = stor_stmt(db, STOR_SQL_REPO_ALL);
+    bool *seen;
+    int rc;
+
+    if (st == NULL)
+        return -EIO;
+    pthread_rwlock_wrlock(&repos->lock);
+    seen = cf_xcalloc(repos->n + 1, sizeof(*seen));
+    size_t n0 = repos->n;       /* rows added below are not in seen[] */
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(st, 0);
+        struct stor_repo *r = NULL;
+
+        for (size_t i = 0; i < n0; i++)
+            if (repos->v[i]->id == id) {
+                r = repos->v[i];
+                seen[i] = true;
+                break;
+            }
+        if (r != NULL) {
+            r->owner = sqlite3_column_int64(st, 2);
+            r->quota = (uint64_t)sqlite3_column_int64(st, 3);
+            continue;
+        }
+        r = cf_xcalloc(1, sizeof(*r));
+        r->id = id;
+        r->name = cf_xstrdup((const char *)sqlite3_column_text(st, 1));
+        r->owner = sqlite3_column_int64(st, 2);
+        r->quota = (uint64_t)sqlite3_column_int64(st, 3);
+        atomic_init(&r->used, -1);
+        r->rootfd = -1;
+        if (stor_repo_open_root(repos, r, false) < 0) {
+            cf_log(CF_LOG_WARN, "repository '%s': cannot open its directory", r->name);
+            stor_repo_free(r);
+            continue;
+        }
+        /* appended unsorted for now; n0 keeps the loop above to the old ones */
+        if (repos->n == repos->cap) {
+            repos->cap = repos->cap ? repos->cap * 2 : 16;
+            repos->v = cf_xrealloc(repos->v, repos->cap * sizeof(*repos->v));
+        }
+        repos->v[repos->n++] = r;
+    }
+    stor_stmt_done(st);
+    if (rc == SQLITE_DONE) {
+        /* rows gone from the database leave the registry (kept alive until freed) */
+        size_t w = 0;
+        for (size_t i = 0; i < repos->n; i++) {
+            if (i < n0 && !seen[i]) {
+                repos->gone = cf_xrealloc(repos->gone,
+                                          (repos->ngone + 1) * sizeof(*repos->gone));
+                repos->gone[repos->ngone++] = repos->v[i];
+                continue;
+            }
+            repos->v[w++] = repos->v[i];
+        }
+        repos->n = w;
+        rc = 0;
+    } else {
+        rc = stor_sqlite_err(db, rc, __func__);
+    }
+    qsort(repos->v, repos->n, sizeof(*repos->v), stor_repo_cmp);
+    pthread_rwlock_unlock(&repos->lock);
+    free(seen);
+    return rc;
 }

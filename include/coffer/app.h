@@ -10,6 +10,7 @@
 #include "coffer/http.h"
 
 struct acl_engine;
+struct acl_epoch;
 struct cf_auth;
 struct stor_db;
 struct stor_repos;
@@ -19,6 +20,7 @@ struct cf_app {
     char *db_path;
     struct stor_repos *repos;
     struct acl_engine *acl;
+    struct acl_epoch *epoch;
     struct cf_auth *auth;
 };
 

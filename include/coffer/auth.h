@@ -1,30 +1,49 @@
 /*
- * auth.h: who is calling. The one place that turns an Authorization header
- * into a user id.
+ * auth.h: who is calling. The one place that turns a request's credentials
+ * into a user: HTTP Basic (account password or app password), a browser
+ * session cookie, or a personal access token (Bearer, for the REST API).
  *
  * HTTP Basic: the password is checked with argon2id once; the verified
  * credential is then kept in a per-thread cache keyed by a keyed BLAKE2b
  * hash of login and password (the password itself is never kept), so the
  * next requests cost a hash and a lookup. Entries expire (auth-cache) and
- * are all dropped when cf_auth_invalidate() is called, which the user
- * administration does whenever a password or a status changes.
+ * are all dropped when the auth epoch moves (ident.h), which every change
+ * of a password, a status, a role or 2FA does, in cofferd or in cofferctl.
+ *
+ * A user with 2FA on can use only app passwords over Basic. Failures are
+ * throttled (throttle.h) and written to the audit log.
  */
 #ifndef COFFER_AUTH_H
 #define COFFER_AUTH_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "coffer/conf.h"
 #include "coffer/http.h"
 
 struct stor_db;
+struct stor_user;
+struct acl_epoch;
+struct acl_ident;
 struct cf_auth;
 struct cf_auth_cache;
 
-/* Process-wide state (cache key, cost, generation). */
-struct cf_auth *cf_auth_new(const struct cf_conf *conf);
+/* req->auth_via */
+enum cf_auth_via {
+    CF_AUTH_NONE = 0,
+    CF_AUTH_BASIC,
+    CF_AUTH_SESSION,            /* a browser: unsafe methods need the CSRF token */
+    CF_AUTH_TOKEN,
+    CF_AUTH_BENCH,              /* bench-as-user */
+};
+
+#define CF_SESSION_COOKIE "coffer_session"
+
+/* Process-wide state (cache key, cost, epoch, throttle). epoch is borrowed. */
+struct cf_auth *cf_auth_new(const struct cf_conf *conf, struct acl_epoch *epoch);
 void cf_auth_free(struct cf_auth *a);
-/* Drops every cached credential in every thread. Safe from any thread. */
+/* Drops every cached credential in every thread and process. */
 void cf_auth_invalidate(struct cf_auth *a);
 
 /* One cache per worker thread. */
@@ -32,13 +51,41 @@ struct cf_auth_cache *cf_auth_cache_new(struct cf_auth *a);
 void cf_auth_cache_free(struct cf_auth_cache *c);
 
 /*
- * Authenticates req. Returns 0 with req->user_id and req->user_login set
- * (user_id 0 when no credentials came), 401 for credentials that do not
- * verify, or 400 for a malformed Authorization header.
+ * Authenticates req from its Authorization header or session cookie;
+ * Bearer tokens only with allow_bearer. Returns 0 with req->user_id,
+ * req->user_login and req->auth_via set (user_id 0 when no credentials
+ * came), or the status to answer with req->err_msg set: 401 (wrong
+ * credentials), 400 (a malformed header), 403 (a blocked account, Basic
+ * over plain HTTP), 429 (throttled; Retry-After added).
  */
-int cf_auth_request(struct cf_auth_cache *c, struct stor_db *db, struct cf_req *req);
+int cf_auth_request(struct cf_auth_cache *c, struct stor_db *db, struct cf_req *req,
+                    bool allow_bearer);
 
 /* Adds the WWW-Authenticate challenge of a 401 to req. */
 void cf_auth_challenge(struct cf_req *req);
+
+/*
+ * The login form: checks login and password and, when the user has 2FA on,
+ * the code (TOTP or recovery code). Returns 0 with *u filled (strings from
+ * req->pool), or a status with req->err_msg set: 401 wrong login or
+ * password, 403 refused (blocked...), 429 throttled, or 428 when the
+ * password was right but a second-factor code is needed (or was wrong).
+ */
+int cf_auth_form_login(struct cf_auth *a, struct acl_ident *x, struct cf_req *req,
+                       const char *login, const char *pw, const char *code,
+                       struct stor_user *u);
+
+/*
+ * Starts a browser session for user: stores it (hashed) and adds the
+ * Set-Cookie header (HttpOnly, SameSite=Lax, Secure under TLS; with
+ * remember, persistent for remember-lifetime, else a session cookie valid
+ * session-lifetime). Sets req->csrf. Returns 0 or a negative errno.
+ */
+int cf_auth_session_start(struct cf_auth *a, struct stor_db *db, struct cf_req *req,
+                          int64_t user, bool remember);
+/* Ends the request's session (if any) and clears the cookie. */
+void cf_auth_session_end(struct stor_db *db, struct cf_req *req);
+/* True if t equals the session's CSRF token (constant time). */
+bool cf_auth_csrf_ok(const struct cf_req *req, struct cf_str t);
 
 #endif

@@ -33,6 +33,13 @@
 #define CF_DEFAULT_AUTH_CACHE_S      300u
 #define CF_DEFAULT_ARGON2_OPS        2u
 #define CF_DEFAULT_ARGON2_MEM        (19u * 1024 * 1024)
+#define CF_DEFAULT_PASSWORD_MIN      10u
+#define CF_DEFAULT_SESSION_S         (12u * 3600)
+#define CF_DEFAULT_REMEMBER_S        (30u * 86400)
+#define CF_DEFAULT_INVITE_S          (7u * 86400)
+#define CF_DEFAULT_THROTTLE_AFTER    5u      /* failures before delays start */
+#define CF_DEFAULT_THROTTLE_MAX_S    900u    /* the longest delay */
+#define CF_DEFAULT_MAIL_FROM         "Coffer <coffer@localhost>"
 
 struct cf_conf {
     char *file;               /* the config file read, or NULL */
@@ -70,6 +77,22 @@ struct cf_conf {
     unsigned auth_cache_s;
     unsigned long long argon2_ops;
     size_t argon2_mem;
+
+    /* identity */
+    bool plain_basic;         /* Basic over plain HTTP from non-loopback peers */
+    unsigned password_min;    /* shortest password accepted */
+    unsigned session_s;       /* browser session lifetime */
+    unsigned remember_s;      /* "remember me" session lifetime */
+    unsigned invite_s;        /* invitation link lifetime */
+    unsigned throttle_after;  /* failed logins before delays start */
+    unsigned throttle_max_s;  /* the longest delay between attempts */
+    char *public_url;         /* base of links in emails; NULL: from listen */
+    char *smtp_url;           /* smtp:// or smtps://; NULL: write <data>/outbox */
+    char *smtp_user;
+    char *smtp_password;
+    char *mail_from;
+    char *templates;          /* email templates; NULL: <data>/templates */
+    char *bench_as_user;      /* benchmarks only: serve anonymous requests as him */
 };
 
 /* Fills c with the embedded defaults. */

@@ -71,6 +71,8 @@ struct cf_req {
     struct cf_str target;       /* the request-target as sent */
     struct cf_str path_raw;     /* target up to '?', still percent-encoded */
     struct cf_str query;        /* after '?', without it */
+    struct cf_str log_target;   /* set by a handler: what the access log shows
+                                   instead of target (a secret in the URL hidden) */
     unsigned short http_major, http_minor;
     struct cf_header *headers;
     size_t nheaders;
@@ -100,6 +102,8 @@ struct cf_req {
     /* who is calling (set by the application's authentication) */
     int64_t user_id;            /* 0: anonymous */
     struct cf_str user_login;
+    int auth_via;               /* how: the application's enum (auth.h) */
+    const char *csrf;           /* a browser session's CSRF token, or NULL */
 
     /* response */
     int status;
@@ -140,6 +144,11 @@ struct cf_handler {
 
 /* Returns the first header called name (case-insensitive), or NULL. */
 const struct cf_str *cf_req_header(const struct cf_req *req, struct cf_str name);
+/*
+ * Finds the first cookie called name (without "=") in the Cookie headers:
+ * true with *out its value (possibly empty), false if none.
+ */
+bool cf_req_cookie(const struct cf_req *req, struct cf_str name, struct cf_str *out);
 /* Counts headers called name. */
 size_t cf_req_header_count(const struct cf_req *req, struct cf_str name);
 /* Returns the method's name for logs, e.g. "PROPFIND". */

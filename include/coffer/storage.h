@@ -47,16 +47,28 @@ void stor_db_rollback(struct stor_db *db);
 /* The schema version this build writes. */
 int stor_db_schema_version(void);
 
-/* ---- users (the identity issue extends this) ---- */
+/* ---- users ---- */
 
+/*
+ * A user row. Strings come from the pool given; a blocked user has status
+ * "blocked" and blocked_until 0 (for good) or the unix time the block
+ * ends. Other statuses: "invited" (no password yet), "active".
+ */
 struct stor_user {
     int64_t id;
-    char *login;        /* from the pool given */
+    char *login;
     char *display_name;
     char *email;
-    char *role;
+    char *role;         /* a user role's name (table user_roles) */
     char *pw_hash;      /* argon2id string, or NULL */
     char *status;
+    int64_t created;
+    int64_t contact;    /* the contact it was made from, 0: none */
+    int64_t blocked_until;
+    int64_t last_login; /* 0: never */
+    char *totp_secret;  /* base32, or NULL; in use when totp_on */
+    bool totp_on;
+    int64_t totp_last;  /* the last TOTP time step accepted */
 };
 
 int stor_user_get(struct stor_db *db, struct cf_str login, struct cf_pool *pool,
@@ -68,6 +80,170 @@ int stor_user_create(struct stor_db *db, const char *login, const char *display_
                      int64_t *id);
 int stor_user_set_password(struct stor_db *db, int64_t id, const char *pw_hash);
 int stor_user_count(struct stor_db *db, int64_t *n);
+
+/* The fields of a user that stor_user_set_field() changes. */
+enum stor_user_field {
+    STOR_USER_DISPLAY_NAME,
+    STOR_USER_EMAIL,
+    STOR_USER_ROLE,
+    STOR_USER_STATUS,
+    STOR_USER_CONTACT,          /* value: decimal id, or NULL */
+};
+/* Sets one text field (NULL stores NULL). -ENOENT if there is no such user. */
+int stor_user_set_field(struct stor_db *db, int64_t id, enum stor_user_field f,
+                        const char *value);
+/* Blocks (status blocked, until 0: for good) or, with block false, unblocks. */
+int stor_user_set_block(struct stor_db *db, int64_t id, bool block, int64_t until);
+/* Stores a TOTP secret (NULL to drop it) and whether 2FA is on. */
+int stor_user_set_totp(struct stor_db *db, int64_t id, const char *secret, bool on);
+/*
+ * Records that the TOTP time step was used, only if it is newer than the
+ * last one: returns 0, or -EALREADY when that step (or a later one) was
+ * used already, so the same code is never accepted twice even by two
+ * threads at once.
+ */
+int stor_user_totp_use(struct stor_db *db, int64_t id, int64_t step);
+int stor_user_touch_login(struct stor_db *db, int64_t id, int64_t now);
+/* Removes the user and everything keyed by him (credentials, his personal group). */
+int stor_user_delete(struct stor_db *db, int64_t id);
+
+/* Counts the active users holding role. */
+int stor_users_count_role(struct stor_db *db, const char *role, int64_t *n);
+
+/* Which users a listing may show. */
+enum stor_user_scope {
+    STOR_USERS_ALL,
+    STOR_USERS_PEERS,           /* himself and those sharing a non-personal group with him */
+    STOR_USERS_SELF,
+};
+typedef int (*stor_user_fn)(void *arg, const struct stor_user *u);
+/*
+ * Calls fn for each user in scope (viewer: the asking user) whose login,
+ * display name or email contains q (NULL: all), in login order, starting
+ * after the login after (NULL: from the first), at most limit users. Strings
+ * are valid during the call only.
+ */
+int stor_users_list(struct stor_db *db, enum stor_user_scope scope, int64_t viewer,
+                    const char *q, const char *after, unsigned limit, stor_user_fn fn,
+                    void *arg);
+
+/* ---- user roles (sets of user faculties) ---- */
+
+struct stor_role {
+    const char *name;
+    uint32_t faculties;
+    bool preset;
+    bool require_2fa;
+    const char *description;
+};
+typedef int (*stor_role_fn)(void *arg, const struct stor_role *r);
+/* -ENOENT if there is no such role. */
+int stor_role_get(struct stor_db *db, const char *name, uint32_t *faculties, bool *require_2fa);
+int stor_roles_each(struct stor_db *db, stor_role_fn fn, void *arg);
+/* Creates or changes a role. Presets keep their faculties (-EPERM), but
+ * their require_2fa may change. */
+int stor_role_put(struct stor_db *db, const struct stor_role *r);
+/* -EPERM for a preset, -EBUSY while a user holds it. */
+int stor_role_delete(struct stor_db *db, const char *name);
+
+/* ---- personal groups (the role engine owns the rest of groups) ---- */
+
+/* Creates the personal group of user, named after his login, with him as
+ * its only member. -EEXIST if a group of that name exists. */
+int stor_group_create_personal(struct stor_db *db, int64_t user, const char *login,
+                               int64_t *gid);
+
+/* ---- credentials kept as hashes ---- */
+
+/*
+ * App passwords and API tokens: hash is a hex digest of the secret (the
+ * caller hashes; storage never sees a secret). expires 0: never.
+ */
+struct stor_cred {
+    int64_t id;
+    int64_t user;
+    const char *name;
+    int64_t created;
+    int64_t last_used;          /* 0: never */
+    int64_t expires;            /* tokens; 0: never */
+};
+typedef int (*stor_cred_fn)(void *arg, const struct stor_cred *c);
+
+enum stor_cred_kind { STOR_CRED_APP_PASSWORD, STOR_CRED_TOKEN };
+
+int stor_cred_add(struct stor_db *db, enum stor_cred_kind kind, int64_t user, const char *name,
+                  const char *hash, int64_t expires, int64_t *id);
+/* Calls fn for each of user's credentials of kind, newest first. */
+int stor_cred_list(struct stor_db *db, enum stor_cred_kind kind, int64_t user, stor_cred_fn fn,
+                   void *arg);
+/* -ENOENT unless user has credential id. */
+int stor_cred_delete(struct stor_db *db, enum stor_cred_kind kind, int64_t user, int64_t id);
+/*
+ * Finds the credential of kind with hash (for app passwords, it must
+ * belong to user; for tokens user is filled in) that has not expired at
+ * now, and records its use. Returns 0 with *id (and *user), or -ENOENT.
+ */
+int stor_cred_find(struct stor_db *db, enum stor_cred_kind kind, const char *hash, int64_t now,
+                   int64_t *user, int64_t *id);
+
+/* ---- browser sessions ---- */
+
+int stor_session_add(struct stor_db *db, const char *hash, int64_t user, const char *csrf,
+                     int64_t expires, bool remember, const char *peer);
+/* Finds a live session (expires > now). *csrf from pool. -ENOENT if none. */
+int stor_session_get(struct stor_db *db, const char *hash, int64_t now, struct cf_pool *pool,
+                     int64_t *user, char **csrf);
+int stor_session_delete(struct stor_db *db, const char *hash);
+/* Ends every session of user (a password change, a block, 2FA turned on). */
+int stor_sessions_delete_user(struct stor_db *db, int64_t user);
+
+/* ---- 2FA recovery codes ---- */
+
+/* Replaces user's recovery codes by the n hashes given. */
+int stor_recovery_set(struct stor_db *db, int64_t user, const char *const *hashes, size_t n);
+/* Uses an unused code: 0, or -ENOENT when none matches. */
+int stor_recovery_use(struct stor_db *db, int64_t user, const char *hash, int64_t now);
+int stor_recovery_left(struct stor_db *db, int64_t user, int64_t *n);
+
+/* ---- invitation and password-reset links ---- */
+
+struct stor_invite {
+    int64_t user;
+    const char *kind;           /* "invite" or "reset" */
+    int64_t inviter;            /* user id, 0: none */
+    int64_t created;
+    int64_t expires;
+    int64_t used;               /* 0: not yet */
+};
+int stor_invite_add(struct stor_db *db, const char *hash, int64_t user, const char *kind,
+                    int64_t inviter, int64_t expires);
+/* Strings from pool. -ENOENT if no link has that hash. */
+int stor_invite_get(struct stor_db *db, const char *hash, struct cf_pool *pool,
+                    struct stor_invite *out);
+/* Marks the link used, once: 0, or -EALREADY if it was used already. */
+int stor_invite_use(struct stor_db *db, const char *hash, int64_t now);
+
+/* ---- audit log ---- */
+
+struct stor_audit {
+    int64_t id;
+    int64_t at;
+    const char *actor;          /* login, or NULL for the system */
+    const char *action;         /* e.g. "login.failed", "user.block" */
+    const char *target;
+    const char *peer;
+    const char *detail;
+};
+int stor_audit_add(struct stor_db *db, const struct stor_audit *a);
+/*
+ * Calls fn for entries matching every filter that is set (NULL / 0: any),
+ * newest first, with ids below before_id (0: from the newest), at most
+ * limit. action matches exactly or, ending in '.', as a prefix.
+ */
+int stor_audit_list(struct stor_db *db, const char *actor, const char *target,
+                    const char *action, int64_t since, int64_t until, int64_t before_id,
+                    unsigned limit, int (*fn)(void *arg, const struct stor_audit *a),
+                    void *arg);
 
 /* ---- repositories ---- */
 
@@ -97,6 +273,31 @@ int stor_repos_each(struct stor_repos *repos, int (*fn)(struct stor_repo *, void
 /* Creates a repository (row and directory). -EEXIST if the name is taken. */
 int stor_repo_create(struct stor_repos *repos, struct stor_db *db, const char *name,
                      int64_t owner, uint64_t quota, struct stor_repo **out);
+/*
+ * Removes a repository: its row (and so its properties and locks) and,
+ * with its files, the directory; without, the directory is kept, renamed
+ * repos/<id>.removed, for an administrator to look at. The object stays
+ * valid until the registry is freed (a request may still hold it) but is
+ * no longer found.
+ */
+int stor_repo_remove(struct stor_repos *repos, struct stor_db *db, struct stor_repo *repo,
+                     bool delete_files);
+/* The two halves of stor_repo_remove(), for a caller that removes the row
+ * inside a larger transaction and the rest once it committed. */
+int stor_repo_delete_row(struct stor_db *db, struct stor_repo *repo);
+void stor_repos_forget(struct stor_repos *repos, struct stor_repo *repo, bool delete_files);
+/*
+ * Brings the registry in step with the database after another process
+ * (cofferctl) added, removed or changed repositories. Objects of removed
+ * ones stay valid until the registry is freed.
+ */
+int stor_repos_sync(struct stor_repos *repos, struct stor_db *db);
+/* Gives a repository a new owner (user id). */
+int stor_repo_set_owner(struct stor_repos *repos, struct stor_db *db, struct stor_repo *repo,
+                        int64_t owner);
+/* Calls fn for each repository owned by user. */
+int stor_repos_owned(struct stor_repos *repos, int64_t user,
+                     int (*fn)(struct stor_repo *, void *), void *arg);
 /* True if name may name a repository: 1-64 of [a-z0-9._-], not starting with '.'. */
 bool stor_repo_name_ok(struct cf_str name);
 
