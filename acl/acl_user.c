@@ -525,8 +525,11 @@ acl_user_block(struct acl_ident *x, int64_t id, int64_t until)
         x->why = "the database is busy: try again";
         goto out;
     }
-    if ((rc = stor_user_set_block(x->db, id, true, until)) < 0 ||
-        (rc = stor_sessions_delete_user(x->db, id)) < 0) {
+    /*
+     * His browser sessions stay, so that each of them is answered "blocked"
+     * (auth refuses a blocked user on every request); unblocking ends them.
+     */
+    if ((rc = stor_user_set_block(x->db, id, true, until)) < 0) {
         stor_db_rollback(x->db);
         x->why = "the database could not save the block";
         goto out;
@@ -564,7 +567,9 @@ acl_user_unblock(struct acl_ident *x, int64_t id)
         x->why = "the database is busy: try again";
         goto out;
     }
-    if ((rc = stor_user_set_block(x->db, id, false, 0)) < 0) {
+    /* sessions from before the block end: he logs in afresh */
+    if ((rc = stor_user_set_block(x->db, id, false, 0)) < 0 ||
+        (rc = stor_sessions_delete_user(x->db, id)) < 0) {
         stor_db_rollback(x->db);
         x->why = "the database could not save the change";
         goto out;

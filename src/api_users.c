@@ -20,8 +20,17 @@
 static int
 cf_api_method_not_allowed(struct cf_api_call *c, const char *allow)
 {
+    /* after the error body: cf_api_error() starts the response afresh */
+    cf_api_error(c, 405, "method_not_allowed", "use %s here", allow);
     cf_resp_header(c->req, "Allow", "%s", allow);
-    return cf_api_error(c, 405, "method_not_allowed", "use %s here", allow);
+    return 405;
+}
+
+/* The method, with HEAD answered as GET (the server drops the body). */
+static enum cf_method
+cf_api_method(const struct cf_api_call *c)
+{
+    return c->req->method == CF_M_HEAD ? CF_M_GET : c->req->method;
 }
 
 /* ---- GET /users ---- */
@@ -179,6 +188,9 @@ cf_api_users_action(struct cf_api_call *c, struct stor_user *u, const char *acti
     const char *msg = NULL;
     int rc;
 
+    if (strcmp(action, "invite") != 0 && strcmp(action, "reset-password") != 0 &&
+        strcmp(action, "block") != 0 && strcmp(action, "unblock") != 0)
+        return cf_api_error(c, 404, "not_found", "there is no such API call");
     if (c->req->method != CF_M_POST)
         return cf_api_method_not_allowed(c, "POST");
     if (!cf_api_need(c, ACL_U_ADMIN))
@@ -220,7 +232,7 @@ cf_api_users_action(struct cf_api_call *c, struct stor_user *u, const char *acti
 int
 cf_api_users(struct cf_api_call *c)
 {
-    enum cf_method m = c->req->method;
+    enum cf_method m = cf_api_method(c);
     struct stor_user u;
     int rc;
 
@@ -320,7 +332,7 @@ cf_api_roles_put(struct cf_api_call *c, const char *name)
 int
 cf_api_roles(struct cf_api_call *c)
 {
-    enum cf_method m = c->req->method;
+    enum cf_method m = cf_api_method(c);
     int rc;
 
     if (c->nseg == 1) {
@@ -389,7 +401,7 @@ cf_api_audit(struct cf_api_call *c)
 
     if (c->nseg != 1)
         return cf_api_error(c, 404, "not_found", "there is no such API call");
-    if (c->req->method != CF_M_GET)
+    if (cf_api_method(c) != CF_M_GET)
         return cf_api_method_not_allowed(c, "GET");
     if (!cf_api_need(c, ACL_U_ADMIN))
         return 403;

@@ -108,7 +108,11 @@ int acl_user_update(struct acl_ident *x, int64_t id, const char *display_name,
 int acl_user_set_password(struct acl_ident *x, int64_t id, const char *pw);
 /* Changes the user role; the last active administrator keeps his. */
 int acl_user_set_role(struct acl_ident *x, int64_t id, const char *role);
-/* Blocks until a unix time (0: for good); never the last active administrator. */
+/*
+ * Blocks until a unix time (0: for good); never the last active
+ * administrator. Every way in refuses him from the next request on, saying
+ * he is blocked; unblocking ends the browser sessions he had.
+ */
 int acl_user_block(struct acl_ident *x, int64_t id, int64_t until);
 int acl_user_unblock(struct acl_ident *x, int64_t id);
 /*
