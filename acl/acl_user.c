@@ -23,7 +23,9 @@
 
 #include <sodium.h>
 
+#include "acl_int.h"
 #include "coffer/acl.h"
+#include "coffer/groups.h"
 #include "coffer/ident.h"
 #include "coffer/log.h"
 #include "coffer/totp.h"
@@ -106,11 +108,10 @@ acl_epoch_get(const struct acl_epoch *e)
     return __atomic_load_n(e->v, __ATOMIC_ACQUIRE);
 }
 
-void
+unsigned
 acl_epoch_bump(struct acl_epoch *e)
 {
-    if (e != NULL)
-        __atomic_add_fetch(e->v, 1, __ATOMIC_ACQ_REL);
+    return e != NULL ? __atomic_add_fetch(e->v, 1, __ATOMIC_ACQ_REL) : 0;
 }
 
 /* ---- audit ---- */
@@ -130,6 +131,15 @@ acl_audit(struct acl_ident *x, const char *action, const char *target, const cha
     if (stor_audit_add(x->db, &a) < 0)
         cf_log(CF_LOG_ERR, "audit: could not record %s of '%s' by '%s'", action,
                target ? target : "-", x->actor ? x->actor : "system");
+}
+
+void
+acl_changed(struct acl_ident *x)
+{
+    unsigned v = acl_epoch_bump(x->epoch);
+
+    if (x->engine != NULL && v != 0)
+        acl_engine_epoch_note(x->engine, v);
 }
 
 /* Sets x->why and returns err. */
@@ -282,8 +292,9 @@ int
 acl_user_add(struct acl_ident *x, const struct acl_user_new *n, int64_t *id)
 {
     char hash[ACL_HASH_MAX];
+    struct stor_repo *repo = NULL;
     uint32_t fac;
-    int64_t gid;
+    int64_t gid, grant = 0;
     int rc;
 
     if (n->login == NULL || !acl_login_ok(cf_str_from(n->login)))
@@ -333,19 +344,33 @@ acl_user_add(struct acl_ident *x, const struct acl_user_new *n, int64_t *id)
         goto fail_db;
     if ((fac & ACL_U_PERSONAL_REPO) && x->repos != NULL) {
         /* last: it makes a directory, and nothing after it can fail but the commit */
-        rc = stor_repo_create(x->repos, x->db, n->login, *id, 0, NULL);
+        rc = stor_repo_create(x->repos, x->db, n->login, *id, 0, &repo);
         if (rc == -EEXIST) {
             x->why = "a repository of that name exists already";
             goto fail;
         }
-        if (rc < 0)
+        /* his personal group holds full control of his repository */
+        if (rc < 0 || (rc = stor_grant_add(x->db, repo, "", gid, "full", x->actor, &grant)) < 0)
             goto fail_db;
     }
     acl_audit(x, "user.create", n->login, n->role);
     if ((rc = stor_db_commit(x->db)) < 0)
         return acl_fail(x, rc, "the database could not save the user");
     sodium_memzero(hash, sizeof(hash));
-    acl_epoch_bump(x->epoch);         /* other processes pick up the new repository */
+    if (x->engine != NULL) {
+        struct stor_group pg = { .id = gid, .name = n->login, .personal = true, .owner = *id };
+        struct stor_member m = { gid, STOR_KIND_USER, *id, "reader", STOR_SECTION_MEMBER };
+
+        acl_engine_user_put(x->engine, *id);
+        acl_engine_group_put(x->engine, &pg);
+        acl_engine_member_put(x->engine, &m);
+        if (repo != NULL) {
+            struct stor_grant g = { .id = grant, .repo = repo->id, .path = "", .grp = gid,
+                                    .role = "full" };
+            acl_engine_grant_put(x->engine, &g);
+        }
+    }
+    acl_changed(x);             /* other processes pick up the new repository */
     return 0;
 fail_db:
     x->why = "the database could not save the user";
@@ -433,7 +458,7 @@ acl_user_set_password(struct acl_ident *x, int64_t id, const char *pw)
     }
     acl_audit(x, x->actor_id == id ? "user.password" : "user.password-reset", u.login, NULL);
     if ((rc = stor_db_commit(x->db)) == 0)
-        acl_epoch_bump(x->epoch);     /* the old password stops working now */
+        acl_changed(x);     /* the old password stops working now */
 out:
     sodium_memzero(hash, sizeof(hash));
     cf_pool_free(pool);
@@ -492,7 +517,7 @@ acl_user_set_role(struct acl_ident *x, int64_t id, const char *role)
         x->why = "the database could not save the change";
         goto out;
     }
-    acl_epoch_bump(x->epoch);
+    acl_changed(x);
 out:
     cf_pool_free(pool);
     return rc;
@@ -544,7 +569,7 @@ acl_user_block(struct acl_ident *x, int64_t id, int64_t until)
     }
     acl_audit(x, "user.block", u.login, detail);
     if ((rc = stor_db_commit(x->db)) == 0)
-        acl_epoch_bump(x->epoch);     /* refused from the very next request */
+        acl_changed(x);     /* refused from the very next request */
 out:
     cf_pool_free(pool);
     return rc;
@@ -579,7 +604,7 @@ acl_user_unblock(struct acl_ident *x, int64_t id)
         x->why = "the database could not save the change";
         goto out;
     }
-    acl_epoch_bump(x->epoch);
+    acl_changed(x);
 out:
     cf_pool_free(pool);
     return rc;
@@ -606,6 +631,7 @@ acl_user_remove(struct acl_ident *x, int64_t id, int64_t transfer_to, bool keep_
     struct cf_pool *pool = cf_pool_new(1024);
     struct acl_remove_ctx c = { NULL, 0 };
     struct stor_user u, to;
+    int64_t personal = 0;
     char detail[128];
     int rc;
 
@@ -635,14 +661,26 @@ acl_user_remove(struct acl_ident *x, int64_t id, int64_t transfer_to, bool keep_
     }
     if (x->repos != NULL)
         stor_repos_owned(x->repos, id, acl_user_remove_collect, &c);
+    {
+        struct stor_group pg;
+
+        if (stor_group_get(x->db, u.login, 0, pool, &pg) == 0 && pg.personal && pg.owner == id)
+            personal = pg.id;
+    }
     /* the database first, all or nothing; the files once it committed */
     if ((rc = stor_db_begin(x->db)) < 0) {
         x->why = "the database is busy: try again";
         goto out;
     }
     for (size_t i = 0; i < c.n && rc == 0; i++) {
+        /* a transferred repository: its new owner gets full control, as its maker had */
         rc = transfer_to > 0 ? stor_repo_set_owner(x->repos, x->db, c.v[i], transfer_to)
                              : stor_repo_delete_row(x->db, c.v[i]);
+        if (rc == 0 && transfer_to > 0) {
+            rc = acl_repo_grant_owner(x, c.v[i], transfer_to);
+            if (rc == -EEXIST)
+                rc = 0;         /* he had a grant of his own there already */
+        }
         if (rc == 0)
             acl_audit(x, transfer_to > 0 ? "repository.transfer" : "repository.delete",
                       c.v[i]->name, transfer_to > 0 ? to.login : NULL);
@@ -664,7 +702,13 @@ acl_user_remove(struct acl_ident *x, int64_t id, int64_t transfer_to, bool keep_
     }
     for (size_t i = 0; transfer_to == 0 && i < c.n; i++)
         stor_repos_forget(x->repos, c.v[i], true);
-    acl_epoch_bump(x->epoch);
+    if (x->engine != NULL && !keep_profile) {
+        /* his personal group, its entries and grants went with him (ON DELETE CASCADE) */
+        if (personal > 0)
+            acl_engine_group_remove(x->engine, personal);
+        acl_engine_user_remove(x->engine, id);
+    }
+    acl_changed(x);
 out:
     free(c.v);
     cf_pool_free(pool);
@@ -755,7 +799,7 @@ acl_cred_revoke(struct acl_ident *x, enum stor_cred_kind kind, int64_t user, int
     }
     snprintf(detail, sizeof(detail), "id %" PRId64, id);
     acl_audit(x, app ? "app-password.revoke" : "token.revoke", u.login, detail);
-    acl_epoch_bump(x->epoch);         /* a device using it is refused at once */
+    acl_changed(x);         /* a device using it is refused at once */
 out:
     cf_pool_free(pool);
     return rc;
@@ -928,7 +972,7 @@ acl_2fa_enable(struct acl_ident *x, int64_t user, const char *code, char codes[]
     }
     acl_audit(x, "user.2fa-on", u.login, NULL);
     if ((rc = stor_db_commit(x->db)) == 0)
-        acl_epoch_bump(x->epoch);     /* the account password stops working for Basic */
+        acl_changed(x);     /* the account password stops working for Basic */
 out:
     cf_pool_free(pool);
     return rc;
@@ -955,7 +999,7 @@ acl_2fa_disable(struct acl_ident *x, int64_t user)
     }
     acl_audit(x, "user.2fa-off", u.login, NULL);
     if ((rc = stor_db_commit(x->db)) == 0)
-        acl_epoch_bump(x->epoch);
+        acl_changed(x);
 out:
     cf_pool_free(pool);
     return rc;

@@ -549,6 +549,7 @@ cf_api_finish(struct cf_api_ctx *ctx, struct cf_req *req)
     c.x.db = ctx->db;
     c.x.repos = ctx->repos;
     c.x.epoch = ctx->epoch;
+    c.x.engine = ctx->acl;
     c.x.actor_id = c.me.id;
     c.x.actor = c.me.login;
     c.x.peer = req->peer;

@@ -67,7 +67,8 @@ cf_app_thread_init(void *arg, unsigned index)
     t->dav.repos = app->repos;
     t->dav.mime = t->mime;
     t->dav.acl = app->acl;
-    t->api = (struct cf_api_ctx){ app->conf, t->db, app->repos, app->epoch, app->auth };
+    t->api = (struct cf_api_ctx){ app->conf, t->db, app->repos, app->epoch, app->auth,
+                                  app->acl };
     t->web = (struct cf_web_ctx){ app->conf, t->db, app->repos, app->epoch, app->auth };
     t->epoch_seen = acl_epoch_get(app->epoch);
     return t;
@@ -119,6 +120,9 @@ cf_app_begin(struct cf_req *req)
     unsigned epoch = acl_epoch_get(t->app->epoch);
     if (epoch != t->epoch_seen) {
         stor_repos_sync(t->app->repos, t->db);
+        /* another process changed groups or grants: the engine rereads them */
+        if (acl_engine_epoch(t->app->acl) != epoch && acl_engine_load(t->app->acl, t->db) == 0)
+            acl_engine_set_epoch(t->app->acl, epoch);
         t->epoch_seen = epoch;
     }
     if (cf_app_path_is(path, "/api/v1") || cf_str_eq(path, CF_STR("/api/v1/"))) {
@@ -233,7 +237,7 @@ cf_app_bootstrap(struct cf_app *app, struct stor_db *db)
     const char *pw = getenv("COFFER_ADMIN_PASSWORD");
     struct acl_ident x = {
         .conf = app->conf, .db = db, .repos = app->repos, .epoch = app->epoch,
-        .actor = NULL, .peer = "startup",
+        .engine = app->acl, .actor = NULL, .peer = "startup",
     };
     struct acl_user_new n = {
         .login = "admin", .email = "admin@localhost", .role = "administrator",

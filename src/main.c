@@ -166,6 +166,13 @@ main(int argc, char **argv)
         cf_log(CF_LOG_WARN, "the email templates could not be written: %s (the embedded "
                "ones are used)", strerror(-rc));
     app.acl = acl_engine_new(app.repos);
+    {
+        unsigned ep = acl_epoch_get(app.epoch);
+
+        if ((rc = acl_engine_load(app.acl, db)) < 0)
+            cf_fatal("cannot load the groups and grants from the database");
+        acl_engine_set_epoch(app.acl, ep);
+    }
     app.auth = cf_auth_new(&conf, app.epoch);
 
     struct cf_handler handler = {

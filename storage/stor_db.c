@@ -155,6 +155,29 @@ stor_exec(struct stor_db *db, sqlite3_stmt *st, const char *what)
     return 0;
 }
 
+int
+stor_change(struct stor_db *db, sqlite3_stmt *st, const char *what)
+{
+    int rc;
+
+    if (st == NULL)
+        return -EIO;
+    rc = sqlite3_step(st);
+    stor_stmt_done(st);
+    if (rc != SQLITE_DONE)
+        return stor_sqlite_err(db, rc, what);
+    return sqlite3_changes(db->h) > 0 ? 0 : -ENOENT;
+}
+
+int
+stor_walk_end(struct stor_db *db, sqlite3_stmt *st, int rc, int cb, const char *what)
+{
+    stor_stmt_done(st);
+    if (cb != 0)
+        return cb < 0 ? cb : 0;     /* the callback stopped the walk */
+    return rc == SQLITE_DONE ? 0 : stor_sqlite_err(db, rc, what);
+}
+
 char *
 stor_col_text(sqlite3_stmt *st, int col, struct cf_pool *pool)
 {

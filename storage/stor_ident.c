@@ -22,21 +22,6 @@
 #include "coffer/log.h"
 #include "coffer/banned.h"
 
-/* Steps a statement expected to change one row: 0, -ENOENT, or an error. */
-static int
-stor_ident_change(struct stor_db *db, sqlite3_stmt *st, const char *what)
-{
-    int rc;
-
-    if (st == NULL)
-        return -EIO;
-    rc = sqlite3_step(st);
-    stor_stmt_done(st);
-    if (rc != SQLITE_DONE)
-        return stor_sqlite_err(db, rc, what);
-    return sqlite3_changes(db->h) > 0 ? 0 : -ENOENT;
-}
-
 /* ---- users ---- */
 
 int
@@ -68,7 +53,7 @@ stor_user_set_field(struct stor_db *db, int64_t id, enum stor_user_field f, cons
         sqlite3_bind_text(st, 2, value, -1, SQLITE_TRANSIENT);
     else if (f == STOR_USER_DISPLAY_NAME || f == STOR_USER_EMAIL)
         sqlite3_bind_text(st, 2, "", 0, SQLITE_STATIC);
-    return stor_ident_change(db, st, __func__);
+    return stor_change(db, st, __func__);
 }
 
 int
@@ -88,7 +73,7 @@ stor_user_set_block(struct stor_db *db, int64_t id, bool block, int64_t until)
     if (st == NULL)
         return -EIO;
     sqlite3_bind_int64(st, 1, id);
-    return stor_ident_change(db, st, __func__);
+    return stor_change(db, st, __func__);
 }
 
 int
@@ -103,7 +88,7 @@ stor_user_set_totp(struct stor_db *db, int64_t id, const char *secret, bool on)
     if (secret != NULL)
         sqlite3_bind_text(st, 2, secret, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int(st, 3, on);
-    return stor_ident_change(db, st, __func__);
+    return stor_change(db, st, __func__);
 }
 
 int
@@ -117,7 +102,7 @@ stor_user_totp_use(struct stor_db *db, int64_t id, int64_t step)
         return -EIO;
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_int64(st, 2, step);
-    rc = stor_ident_change(db, st, __func__);
+    rc = stor_change(db, st, __func__);
     return rc == -ENOENT ? -EALREADY : rc;
 }
 
@@ -130,7 +115,7 @@ stor_user_touch_login(struct stor_db *db, int64_t id, int64_t now)
         return -EIO;
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_int64(st, 2, now);
-    return stor_ident_change(db, st, __func__);
+    return stor_change(db, st, __func__);
 }
 
 int
@@ -150,7 +135,7 @@ stor_user_delete(struct stor_db *db, int64_t id)
     st = stor_sql(db, "DELETE FROM users WHERE id = ?1");
     if (st != NULL)
         sqlite3_bind_int64(st, 1, id);
-    if ((rc = stor_ident_change(db, st, __func__)) < 0)
+    if ((rc = stor_change(db, st, __func__)) < 0)
         goto fail;
     return stor_db_commit(db);
 fail:
@@ -172,6 +157,25 @@ stor_users_count_role(struct stor_db *db, const char *role, int64_t *n)
     *n = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
     stor_stmt_done(st);
     return rc == SQLITE_ROW ? 0 : stor_sqlite_err(db, rc, __func__);
+}
+
+bool
+stor_users_visible(struct stor_db *db, int64_t viewer, int64_t user)
+{
+    sqlite3_stmt *st = stor_sql(db,
+        "SELECT 1 FROM group_members a JOIN group_members b ON a.grp = b.grp "
+        "JOIN groups g ON g.id = a.grp AND g.personal = 0 "
+        "WHERE a.kind = 'user' AND a.principal = ?1 AND a.section = 'member' "
+        "AND b.kind = 'user' AND b.principal = ?2 AND b.section = 'member' LIMIT 1");
+    bool v;
+
+    if (st == NULL)
+        return false;
+    sqlite3_bind_int64(st, 1, viewer);
+    sqlite3_bind_int64(st, 2, user);
+    v = sqlite3_step(st) == SQLITE_ROW;
+    stor_stmt_done(st);
+    return v;
 }
 
 int
@@ -267,10 +271,7 @@ stor_roles_each(struct stor_db *db, stor_role_fn fn, void *arg)
         if ((cb = fn(arg, &r)) != 0)
             break;
     }
-    stor_stmt_done(st);
-    if (cb != 0)
-        return cb < 0 ? cb : 0;     /* the callback stopped the walk */
-    return rc == SQLITE_DONE ? 0 : stor_sqlite_err(db, rc, __func__);
+    return stor_walk_end(db, st, rc, cb, __func__);
 }
 
 int
@@ -298,7 +299,7 @@ stor_role_put(struct stor_db *db, const struct stor_role *r)
     sqlite3_bind_int(st, 3, r->require_2fa);
     if (r->description != NULL)
         sqlite3_bind_text(st, 4, r->description, -1, SQLITE_TRANSIENT);
-    rc = stor_ident_change(db, st, __func__);
+    rc = stor_change(db, st, __func__);
     return rc == -ENOENT ? -EPERM : rc;     /* a preset's faculties stay */
 }
 
@@ -331,7 +332,7 @@ stor_role_delete(struct stor_db *db, const char *name)
     if (st == NULL)
         return -EIO;
     sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
-    return stor_ident_change(db, st, __func__);
+    return stor_change(db, st, __func__);
 }
 
 /* ---- personal groups ---- */
@@ -356,7 +357,7 @@ stor_group_create_personal(struct stor_db *db, int64_t user, const char *login, 
         goto fail;
     *gid = sqlite3_last_insert_rowid(db->h);
     st = stor_sql(db, "INSERT INTO group_members (grp, kind, principal, role) "
-                      "VALUES (?1, 'user', ?2, 'administrator')");
+                      "VALUES (?1, 'user', ?2, 'reader')");
     if (st != NULL) {
         sqlite3_bind_int64(st, 1, *gid);
         sqlite3_bind_int64(st, 2, user);
@@ -422,10 +423,7 @@ stor_cred_list(struct stor_db *db, enum stor_cred_kind kind, int64_t user, stor_
         if ((cb = fn(arg, &c)) != 0)
             break;
     }
-    stor_stmt_done(st);
-    if (cb != 0)
-        return cb < 0 ? cb : 0;     /* the callback stopped the walk */
-    return rc == SQLITE_DONE ? 0 : stor_sqlite_err(db, rc, __func__);
+    return stor_walk_end(db, st, rc, cb, __func__);
 }
 
 int
@@ -439,7 +437,7 @@ stor_cred_delete(struct stor_db *db, enum stor_cred_kind kind, int64_t user, int
         return -EIO;
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_int64(st, 2, user);
-    return stor_ident_change(db, st, __func__);
+    return stor_change(db, st, __func__);
 }
 
 int
@@ -530,7 +528,7 @@ stor_session_delete(struct stor_db *db, const char *hash)
     if (st == NULL)
         return -EIO;
     sqlite3_bind_text(st, 1, hash, -1, SQLITE_TRANSIENT);
-    return stor_ident_change(db, st, __func__);
+    return stor_change(db, st, __func__);
 }
 
 int
@@ -585,7 +583,7 @@ stor_recovery_use(struct stor_db *db, int64_t user, const char *hash, int64_t no
     sqlite3_bind_int64(st, 1, user);
     sqlite3_bind_text(st, 2, hash, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 3, now);
-    return stor_ident_change(db, st, __func__);
+    return stor_change(db, st, __func__);
 }
 
 int
@@ -680,7 +678,7 @@ stor_invite_use(struct stor_db *db, const char *hash, int64_t now)
         return -EIO;
     sqlite3_bind_text(st, 1, hash, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 2, now);
-    rc = stor_ident_change(db, st, __func__);
+    rc = stor_change(db, st, __func__);
     return rc == -ENOENT ? -EALREADY : rc;
 }
 
@@ -746,8 +744,5 @@ stor_audit_list(struct stor_db *db, const char *actor, const char *target, const
         if ((cb = fn(arg, &a)) != 0)
             break;
     }
-    stor_stmt_done(st);
-    if (cb != 0)
-        return cb < 0 ? cb : 0;     /* the callback stopped the walk */
-    return rc == SQLITE_DONE ? 0 : stor_sqlite_err(db, rc, __func__);
+    return stor_walk_end(db, st, rc, cb, __func__);
 }

@@ -63,6 +63,13 @@ sqlite3_stmt *stor_stmt(struct stor_db *db, enum stor_sql id);
 sqlite3_stmt *stor_sql(struct stor_db *db, const char *sql);
 /* Steps a statement that returns no rows, resets it; 0 or a negative errno. */
 int stor_exec(struct stor_db *db, sqlite3_stmt *st, const char *what);
+/* Steps a statement expected to change rows: 0, -ENOENT when none changed, or an error. */
+int stor_change(struct stor_db *db, sqlite3_stmt *st, const char *what);
+/*
+ * Ends a walk over a statement's rows: resets it and returns what the
+ * callback said (cb < 0 an error, > 0 stop: 0) or the last step's result.
+ */
+int stor_walk_end(struct stor_db *db, sqlite3_stmt *st, int rc, int cb, const char *what);
 /* Text column copied into pool (NULL stays NULL). */
 char *stor_col_text(sqlite3_stmt *st, int col, struct cf_pool *pool);
 /* Resets a statement after use (always call it). */

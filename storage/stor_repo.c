@@ -380,6 +380,25 @@ stor_repo_remove(struct stor_repos *repos, struct stor_db *db, struct stor_repo 
 }
 
 int
+stor_repo_set_quota(struct stor_repos *repos, struct stor_db *db, struct stor_repo *repo,
+                    uint64_t quota)
+{
+    sqlite3_stmt *st = stor_sql(db, "UPDATE repos SET quota = ?2 WHERE id = ?1");
+    int rc;
+
+    if (st == NULL)
+        return -EIO;
+    sqlite3_bind_int64(st, 1, repo->id);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)quota);
+    if ((rc = stor_exec(db, st, __func__)) < 0)
+        return rc;
+    pthread_rwlock_wrlock(&repos->lock);
+    repo->quota = quota;
+    pthread_rwlock_unlock(&repos->lock);
+    return 0;
+}
+
+int
 stor_repo_set_owner(struct stor_repos *repos, struct stor_db *db, struct stor_repo *repo,
                     int64_t owner)
 {

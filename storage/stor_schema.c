@@ -101,7 +101,7 @@ const char *const stor_schema_steps[] = {
     "INSERT INTO groups (name, personal, owner, created)"
     "  SELECT login, 1, id, created FROM users;"
     "INSERT INTO group_members (grp, kind, principal, role)"
-    "  SELECT g.id, 'user', g.owner, 'administrator' FROM groups g;"
+    "  SELECT g.id, 'user', g.owner, 'reader' FROM groups g;"
     /* AUTOINCREMENT: a revoked credential's id is never given to a new one */
     "CREATE TABLE app_passwords ("
     "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
@@ -151,6 +151,49 @@ const char *const stor_schema_steps[] = {
     "  peer TEXT,"
     "  detail TEXT);"
     "CREATE INDEX audit_by_time ON audit (at);",
+
+    /*
+     * 3: the role engine. Group roles and element roles as data (faculty
+     * bits: include/coffer/acl.h), and grants: a group gets an element role
+     * on a repository (node NULL) or on a file or folder (node: its file
+     * id, so the grant follows a MOVE and goes with a DELETE). Every
+     * repository gets a full-control grant for its owner's personal group.
+     */
+    "CREATE TABLE group_roles ("
+    "  name TEXT PRIMARY KEY,"
+    "  faculties INTEGER NOT NULL,"
+    "  preset INTEGER NOT NULL DEFAULT 0,"
+    "  description TEXT NOT NULL DEFAULT '');"
+    "INSERT INTO group_roles (name, faculties, preset, description) VALUES"
+    "  ('reader', 1, 1, 'reaches what the group is granted'),"
+    "  ('administrator', 2, 1, 'edits the members and roles of the group, deletes it'),"
+    "  ('publisher', 4, 1, 'includes the group in repositories; no access by itself');"
+    "CREATE TABLE element_roles ("
+    "  name TEXT PRIMARY KEY,"
+    "  faculties INTEGER NOT NULL,"
+    "  preset INTEGER NOT NULL DEFAULT 0,"
+    "  description TEXT NOT NULL DEFAULT '');"
+    "INSERT INTO element_roles (name, faculties, preset, description) VALUES"
+    "  ('full', 31, 1, 'read, write, delete, manage grants, see versions'),"
+    "  ('write', 23, 1, 'read, write, delete, see versions'),"
+    "  ('read', 17, 1, 'read and see versions');"
+    "CREATE TABLE grants ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  repo INTEGER NOT NULL REFERENCES repos(id) ON DELETE CASCADE,"
+    "  node INTEGER REFERENCES nodes(id) ON DELETE CASCADE,"
+    "  grp INTEGER NOT NULL REFERENCES groups(id) ON DELETE CASCADE,"
+    "  role TEXT NOT NULL,"
+    "  created INTEGER NOT NULL,"
+    "  creator TEXT);"
+    "CREATE UNIQUE INDEX grants_unique ON grants (repo, coalesce(node, 0), grp);"
+    "CREATE INDEX grants_by_group ON grants (grp);"
+    "CREATE INDEX grants_by_node ON grants (node);"
+    /* a grant's repository follows its node when a MOVE crosses repositories */
+    "CREATE TRIGGER grants_follow_node AFTER UPDATE OF repo ON nodes BEGIN"
+    "  UPDATE grants SET repo = NEW.repo WHERE node = NEW.id; END;"
+    "INSERT INTO grants (repo, grp, role, created)"
+    "  SELECT r.id, g.id, 'full', r.created FROM repos r"
+    "  JOIN groups g ON g.personal AND g.owner = r.owner;",
 };
 
 const int stor_schema_nsteps = sizeof(stor_schema_steps) / sizeof(stor_schema_steps[0]);

@@ -35,6 +35,7 @@ struct cf_api_ctx {
     struct stor_repos *repos;
     struct acl_epoch *epoch;
     struct cf_auth *auth;
+    struct acl_engine *acl;
 };
 
 /* req is authenticated (req->user_id may be 0); returns 0 to read the body, or a status. */

@@ -53,16 +53,22 @@ int acl_epoch_open(const char *data_dir, struct acl_epoch **out);
 void acl_epoch_free(struct acl_epoch *e);
 /* The current value: one atomic load. */
 unsigned acl_epoch_get(const struct acl_epoch *e);
-/* Drops every cached credential in every process using the data directory. */
-void acl_epoch_bump(struct acl_epoch *e);
+/*
+ * Drops every cached credential in every process using the data directory.
+ * Returns the new value (0 when e is NULL).
+ */
+unsigned acl_epoch_bump(struct acl_epoch *e);
 
 /* ---- who acts ---- */
+
+struct acl_engine;
 
 struct acl_ident {
     const struct cf_conf *conf;
     struct stor_db *db;
     struct stor_repos *repos;
     struct acl_epoch *epoch;
+    struct acl_engine *engine;  /* patched after each change; NULL: none here */
     int64_t actor_id;           /* 0: the system (bootstrap, cofferctl) */
     const char *actor;          /* login for the audit log, NULL: "system" */
     const char *peer;           /* client address, or "cli" */

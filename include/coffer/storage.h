@@ -31,6 +31,7 @@
 #include "coffer/str.h"
 
 struct stor_db;
+struct stor_repo;
 
 /* ---- the database ---- */
 
@@ -107,6 +108,8 @@ int stor_user_touch_login(struct stor_db *db, int64_t id, int64_t now);
 /* Removes the user and everything keyed by him (credentials, his personal group). */
 int stor_user_delete(struct stor_db *db, int64_t id);
 
+/* True if viewer and user share a non-personal group as members (STOR_USERS_PEERS). */
+bool stor_users_visible(struct stor_db *db, int64_t viewer, int64_t user);
 /* Counts the active users holding role. */
 int stor_users_count_role(struct stor_db *db, const char *role, int64_t *n);
 
@@ -146,12 +149,99 @@ int stor_role_put(struct stor_db *db, const struct stor_role *r);
 /* -EPERM for a preset, -EBUSY while a user holds it. */
 int stor_role_delete(struct stor_db *db, const char *name);
 
-/* ---- personal groups (the role engine owns the rest of groups) ---- */
+/* ---- groups, memberships, group and element roles, grants ---- */
 
 /* Creates the personal group of user, named after his login, with him as
- * its only member. -EEXIST if a group of that name exists. */
+ * its only member (group role reader). -EEXIST if a group of that name exists. */
 int stor_group_create_personal(struct stor_db *db, int64_t user, const char *login,
                                int64_t *gid);
+
+struct stor_group {
+    int64_t id;
+    const char *name;
+    const char *colour;         /* "#rrggbb" */
+    bool personal;              /* made and kept by the system */
+    bool position;              /* a post in the organisation chart */
+    bool private_;              /* seen only by those with an entry in it */
+    int64_t owner;              /* the user of a personal group, else 0 */
+    int64_t created;
+};
+typedef int (*stor_group_fn)(void *arg, const struct stor_group *g);
+
+/* Creates a group. -EEXIST if the name (any case) is taken. */
+int stor_group_create(struct stor_db *db, const struct stor_group *g, int64_t *id);
+/* Finds a group by name (any case) or, with name NULL, by id; strings from pool. */
+int stor_group_get(struct stor_db *db, const char *name, int64_t id, struct cf_pool *pool,
+                   struct stor_group *out);
+/* Changes name, colour and the flags (name NULL: unchanged). */
+int stor_group_update(struct stor_db *db, const struct stor_group *g);
+/* Removes a group, its entries, its memberships in other groups and its grants. */
+int stor_group_delete(struct stor_db *db, int64_t id);
+/* Calls fn for every group, in name order. */
+int stor_groups_each(struct stor_db *db, stor_group_fn fn, void *arg);
+
+enum stor_kind { STOR_KIND_USER = 0, STOR_KIND_GROUP = 1 };
+enum stor_section { STOR_SECTION_MEMBER = 0, STOR_SECTION_OTHER = 1 };
+
+/* One entry of a group: a user or a group in a section, with a group role. */
+struct stor_member {
+    int64_t grp;
+    enum stor_kind kind;
+    int64_t principal;          /* user id or group id */
+    const char *role;           /* a group role's name */
+    enum stor_section section;
+};
+typedef int (*stor_member_fn)(void *arg, const struct stor_member *m);
+
+/* Adds an entry or changes its role. */
+int stor_member_put(struct stor_db *db, const struct stor_member *m);
+/* Removes an entry: -ENOENT if there is none. */
+int stor_member_remove(struct stor_db *db, int64_t grp, enum stor_kind kind, int64_t principal,
+                       enum stor_section section);
+/* Calls fn for each entry of group grp (0: of every group). */
+int stor_members_each(struct stor_db *db, int64_t grp, stor_member_fn fn, void *arg);
+/*
+ * Counts the users in the members section of grp whose group role has the
+ * administer faculty (bit 2 of group_roles.faculties), but skip_user.
+ */
+int stor_group_admins(struct stor_db *db, int64_t grp, int64_t skip_user, int64_t *n);
+/* Calls fn for each entry naming the principal, in whatever group. */
+int stor_entries_of(struct stor_db *db, enum stor_kind kind, int64_t principal, stor_member_fn fn,
+                    void *arg);
+
+/* Group roles and element roles: the same shape, two tables. */
+enum stor_role_kind { STOR_ROLES_GROUP, STOR_ROLES_ELEMENT };
+int stor_role2_get(struct stor_db *db, enum stor_role_kind k, const char *name,
+                   uint32_t *faculties);
+int stor_roles2_each(struct stor_db *db, enum stor_role_kind k, stor_role_fn fn, void *arg);
+/* Creates or changes a role; a preset's faculties stay (-EPERM). */
+int stor_role2_put(struct stor_db *db, enum stor_role_kind k, const struct stor_role *r);
+/* -EPERM for a preset, -EBUSY while an entry or a grant uses it, -ENOENT. */
+int stor_role2_delete(struct stor_db *db, enum stor_role_kind k, const char *name);
+
+struct stor_grant {
+    int64_t id;
+    int64_t repo;
+    const char *path;           /* repo-relative; "" for the whole repository */
+    int64_t grp;
+    const char *role;           /* an element role's name */
+    int64_t created;
+    const char *creator;        /* login, or NULL */
+};
+typedef int (*stor_grant_fn)(void *arg, const struct stor_grant *g);
+
+/*
+ * Grants group grp the element role on path of repo (the path gets a file
+ * id, which the grant follows). -EEXIST when that group has a grant there
+ * already.
+ */
+int stor_grant_add(struct stor_db *db, struct stor_repo *repo, const char *path, int64_t grp,
+                   const char *role, const char *creator, int64_t *id);
+/* Reads one grant; strings from pool. */
+int stor_grant_get(struct stor_db *db, int64_t id, struct cf_pool *pool, struct stor_grant *out);
+int stor_grant_delete(struct stor_db *db, int64_t id);
+/* Calls fn for each grant of repo (0: of every repository), by path. */
+int stor_grants_each(struct stor_db *db, int64_t repo, stor_grant_fn fn, void *arg);
 
 /* ---- credentials kept as hashes ---- */
 
@@ -292,6 +382,9 @@ void stor_repos_forget(struct stor_repos *repos, struct stor_repo *repo, bool de
  * ones stay valid until the registry is freed.
  */
 int stor_repos_sync(struct stor_repos *repos, struct stor_db *db);
+/* Sets a repository's quota in bytes (0: none). */
+int stor_repo_set_quota(struct stor_repos *repos, struct stor_db *db, struct stor_repo *repo,
+                        uint64_t quota);
 /* Gives a repository a new owner (user id). */
 int stor_repo_set_owner(struct stor_repos *repos, struct stor_db *db, struct stor_repo *repo,
                         int64_t owner);

@@ -689,3 +689,17 @@ t_mkdir(struct t_server *s, const char *rel)
 {
     return mkdir(t_path(s, rel), 0755);
 }
+
+void
+t_print_log(struct t_server *s)
+{
+    char log[600], line[512];
+    FILE *f;
+
+    snprintf(log, sizeof(log), "%s/cofferd.log", s->dir);
+    if ((f = fopen(log, "r")) == NULL)
+        return;
+    while (fgets(line, sizeof(line), f) != NULL)
+        fprintf(stderr, "#   %s", line);
+    fclose(f);
+}

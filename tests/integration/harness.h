@@ -108,6 +108,9 @@ int t_mkdir(struct t_server *s, const char *rel);
 /* Full path of rel under the admin repository (static buffer). */
 const char *t_path(struct t_server *s, const char *rel);
 
+/* Prints the server's log (dir/cofferd.log) as TAP comments on stderr. */
+void t_print_log(struct t_server *s);
+
 /* Runs a shell command, returns its exit status. */
 int t_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -57,20 +57,6 @@
 
 static void nap_ms(long ms);
 
-/* Prints the server's log as TAP comments. */
-static void
-print_log(struct t_server *s)
-{
-    char log[600], line[512];
-    FILE *f;
-
-    snprintf(log, sizeof(log), "%s/cofferd.log", s->dir);
-    if ((f = fopen(log, "r")) == NULL)
-        return;
-    while (fgets(line, sizeof(line), f) != NULL)
-        fprintf(stderr, "#   %s", line);
-    fclose(f);
-}
 
 /*
  * Per-test teardown: if the test left the server dead or dying (a request
@@ -99,7 +85,7 @@ revive(void **state)
             nap_ms(10);
     }
     fprintf(stderr, "# cofferd died during this test; its log:\n");
-    print_log(s);
+    t_print_log(s);
     return t_server_restart(s, NULL);
 }
 
@@ -116,7 +102,7 @@ own_start(void **state, const char *conf)
     if (own == NULL)
         return -1;
     if (t_server_start(own, conf) < 0) {
-        print_log(own);
+        t_print_log(own);
         t_server_stop(own);
         free(own);
         return -1;

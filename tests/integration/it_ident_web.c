@@ -27,83 +27,15 @@
 #include <sodium.h>
 #include <sqlite3.h>
 
-#include "coffer/totp.h"
 #include "harness.h"
+#include "ident_lib.h"
 
-/* A cheap argon2id, and a throttle far from the failures made on purpose here. */
-#define CONF_WEB "argon2-mem = 1m\nargon2-ops = 1\nthrottle-after = 200\n"
+/* The server runs with TI_CONF (ident_lib.h): a cheap argon2id, and a
+ * throttle far from the failures made on purpose here. */
 
 #define FORM "application/x-www-form-urlencoded"
 
-/* ---- helpers (the HTTP and JSON ones as in it_ident.c) ---- */
-
-static void
-print_log(struct t_server *s)
-{
-    char log[600], line[512];
-    FILE *f;
-
-    snprintf(log, sizeof(log), "%s/cofferd.log", s->dir);
-    if ((f = fopen(log, "r")) == NULL)
-        return;
-    while (fgets(line, sizeof(line), f) != NULL)
-        fprintf(stderr, "#   %s", line);
-    fclose(f);
-}
-
-static bool
-has_ci(const char *hay, const char *needle)
-{
-    size_t n = strlen(needle);
-
-    for (; hay != NULL && *hay != '\0'; hay++)
-        if (strncasecmp(hay, needle, n) == 0)
-            return true;
-    return false;
-}
-
-static const char *
-pw_of(const char *login)
-{
-    static char slot[4][128];
-    static int next;
-    char *out = slot[next++ % 4];
-
-    snprintf(out, sizeof(slot[0]), "Tst-%s-pw-42", login);
-    return out;
-}
-
-static const char *
-basic(const char *login, const char *pw)
-{
-    static char slot[4][512];
-    static int next;
-    char raw[256], *out = slot[next++ % 4];
-    int n = snprintf(raw, sizeof(raw), "%s:%s", login, pw);
-
-    memcpy(out, "Authorization: Basic ", 21);
-    sodium_bin2base64(out + 21, sizeof(slot[0]) - 23, (const unsigned char *)raw, (size_t)n,
-                      sodium_base64_VARIANT_ORIGINAL);
-    strcat(out, "\n");
-    return out;
-}
-
-static const char *
-as(const char *login)
-{
-    return basic(login, pw_of(login));
-}
-
-static const char *
-bearer(const char *token)
-{
-    static char slot[2][256];
-    static int next;
-    char *out = slot[next++ % 2];
-
-    snprintf(out, sizeof(slot[0]), "Authorization: Bearer %s\n", token);
-    return out;
-}
+/* ---- helpers (the HTTP, JSON, user and TOTP ones are in ident_lib.c) ---- */
 
 /* "Cookie: coffer_session=...\n" and, with csrf, the X-CSRF-Token line. */
 static const char *
@@ -118,119 +50,14 @@ sess(const char *session, const char *csrf)
     return out;
 }
 
-static int
-send_req(struct t_server *s, struct t_resp *r, const char *method, const char *path,
-         const char *headers, const char *ctype, const char *body)
-{
-    char *head = NULL, *w;
-    size_t hl, bl = body ? strlen(body) : 0, k = 0;
-    int rc = asprintf(&head, "%s %s HTTP/1.1\nHost: 127.0.0.1:%d\n%s%s%s%sContent-Length: %zu\n\n",
-                      method, path, s->port, headers ? headers : "", ctype ? "Content-Type: " : "",
-                      ctype ? ctype : "", ctype ? "\n" : "", bl);
-
-    assert_true(rc > 0);
-    hl = strlen(head);
-    w = malloc(hl * 2 + bl + 1);
-    assert_non_null(w);
-    for (size_t i = 0; i < hl; i++) {
-        if (head[i] == '\n')
-            w[k++] = '\r';
-        w[k++] = head[i];
-    }
-    if (bl > 0)
-        memcpy(w + k, body, bl);
-    assert_int_equal(t_http_raw(s, r, w, k + bl), 0);
-    free(w);
-    free(head);
-    return r->status;
-}
-
-static int
-api(struct t_server *s, struct t_resp *r, const char *method, const char *path,
-    const char *auth, const char *json)
-{
-    return send_req(s, r, method, path, auth, json ? "application/json" : NULL, json);
-}
-
-static int
-api_status(struct t_server *s, const char *method, const char *path, const char *auth,
-           const char *json)
-{
-    struct t_resp r;
-    int st = api(s, &r, method, path, auth, json);
-
-    t_resp_release(&r);
-    return st;
-}
-
-static int
-propfind(struct t_server *s, const char *path, const char *auth)
-{
-    struct t_resp r;
-    int st = send_req(s, &r, "PROPFIND", path, auth ? auth : "", NULL, NULL);
-
-    t_resp_release(&r);
-    return st;
-}
-
-static void
-expect_status(const struct t_resp *r, int status)
-{
-    if (r->status != status)
-        fprintf(stderr, "# expected %d, got %d:\n# %s\n# %s\n", status, r->status,
-                r->head ? r->head : "", r->body ? r->body : "");
-    assert_int_equal(r->status, status);
-}
-
 /* Asserts status and that the body (JSON or a page) says needle. */
 static void
 expect_says(const struct t_resp *r, int status, const char *needle)
 {
-    expect_status(r, status);
-    if (!has_ci(r->body, needle))
+    ti_expect_status(r, status);
+    if (!ti_has_ci(r->body, needle))
         fprintf(stderr, "# the %d answer does not say '%s':\n# %s\n", status, needle, r->body);
-    assert_true(has_ci(r->body, needle));
-}
-
-static json_t *
-jbody(const struct t_resp *r)
-{
-    json_error_t e;
-    json_t *j = json_loadb(r->body ? r->body : "", r->body_len, 0, &e);
-
-    if (j == NULL)
-        fprintf(stderr, "# not JSON (status %d): %s\n", r->status, r->body ? r->body : "");
-    assert_non_null(j);
-    return j;
-}
-
-static json_t *
-api_json(struct t_server *s, const char *method, const char *path, const char *auth,
-         const char *json, int status)
-{
-    struct t_resp r;
-    json_t *j;
-
-    api(s, &r, method, path, auth, json);
-    expect_status(&r, status);
-    j = jbody(&r);
-    t_resp_release(&r);
-    return j;
-}
-
-/* Creates a user as admin: with pw_of(login) as password, or invited (with_pw false). */
-static void
-mkuser(struct t_server *s, const char *login, const char *role, bool with_pw)
-{
-    char body[512];
-    struct t_resp r;
-
-    snprintf(body, sizeof(body), "{\"login\":\"%s\",\"email\":\"%s@example.com\","
-             "\"role\":\"%s\"%s%s%s}", login, login, role,
-             with_pw ? ",\"password\":\"" : "", with_pw ? pw_of(login) : "", with_pw ? "\"" : "");
-    api(s, &r, "POST", "/api/v1/users", T_AUTH, body);
-    expect_status(&r, 201);
-    t_resp_release(&r);
+    assert_true(ti_has_ci(r->body, needle));
 }
 
 /* The user's field as admin sees it (static slot). */
@@ -243,7 +70,7 @@ user_field(struct t_server *s, const char *login, const char *field)
     json_t *j, *v;
 
     snprintf(path, sizeof(path), "/api/v1/users/%s", login);
-    j = api_json(s, "GET", path, T_AUTH, NULL, 200);
+    j = ti_api_json(s, "GET", path, T_AUTH, NULL, 200);
     v = json_object_get(j, field);
     if (json_is_string(v))
         snprintf(o, sizeof(out[0]), "%s", json_string_value(v));
@@ -255,17 +82,6 @@ user_field(struct t_server *s, const char *login, const char *field)
     return o;
 }
 
-static void
-totp_code(const char *b32, int delta, char out[8])
-{
-    unsigned char key[64];
-    ssize_t n = acl_totp_base32_decode(b32, key, sizeof(key));
-    uint64_t step = acl_totp_step(time(NULL));
-
-    assert_true(n > 0);
-    snprintf(out, 8, "%06u", acl_totp_hotp(key, (size_t)n, step + (uint64_t)(int64_t)delta, 6));
-}
-
 /* A 6-digit code that is none of the codes of the steps around now. */
 static void
 totp_wrong(const char *b32, char out[8])
@@ -273,7 +89,7 @@ totp_wrong(const char *b32, char out[8])
     char near[5][8];
 
     for (int d = -2; d <= 2; d++)
-        totp_code(b32, d, near[d + 2]);
+        ti_totp_code(b32, d, near[d + 2]);
     for (unsigned v = 314159;; v = (v + 7919) % 1000000) {
         int k;
 
@@ -283,27 +99,6 @@ totp_wrong(const char *b32, char out[8])
         if (k == 5)
             return;
     }
-}
-
-/* Turns 2FA on through the API (Basic with his password); secret and recovery codes out. */
-static void
-enable_2fa(struct t_server *s, const char *login, char secret[64], char codes[10][16])
-{
-    char body[64], code[8];
-    json_t *j, *rc;
-
-    j = api_json(s, "POST", "/api/v1/me/2fa", as(login), NULL, 200);
-    assert_non_null(json_string_value(json_object_get(j, "secret")));
-    snprintf(secret, 64, "%s", json_string_value(json_object_get(j, "secret")));
-    json_decref(j);
-    totp_code(secret, 0, code);
-    snprintf(body, sizeof(body), "{\"code\":\"%s\"}", code);
-    j = api_json(s, "POST", "/api/v1/me/2fa/confirm", as(login), body, 200);
-    rc = json_object_get(j, "recovery_codes");
-    assert_int_equal(json_array_size(rc), 10);
-    for (size_t i = 0; codes != NULL && i < 10; i++)
-        snprintf(codes[i], 16, "%s", json_string_value(json_array_get(rc, i)));
-    json_decref(j);
 }
 
 /*
@@ -407,9 +202,9 @@ get_form(struct t_server *s, const char *path, struct form *f)
 {
     struct t_resp r;
 
-    send_req(s, &r, "GET", path, "Accept: text/html\n", NULL, NULL);
-    expect_status(&r, 200);
-    assert_true(has_ci(t_header(&r, "Content-Type"), "text/html"));
+    ti_send_req(s, &r, "GET", path, "Accept: text/html\n", NULL, NULL);
+    ti_expect_status(&r, 200);
+    assert_true(ti_has_ci(t_header(&r, "Content-Type"), "text/html"));
     /* the forms before a session name their token login_csrf (or csrf) */
     snprintf(f->field, sizeof(f->field), "login_csrf");
     if (!html_field(r.body, f->field, f->csrf, sizeof(f->csrf))) {
@@ -437,7 +232,7 @@ post_login(struct t_server *s, struct t_resp *r, const char *login, const char *
     snprintf(body, sizeof(body), "%s=%s&login=%s&password=%s&code=%s%s", f.field, enc(f.csrf),
              enc(login), enc(pw), code ? enc(code) : "", remember ? "&remember=on" : "");
     snprintf(hdr, sizeof(hdr), "Cookie: coffer_login_csrf=%s\n", f.cookie);
-    return send_req(s, r, "POST", "/login", hdr, FORM, body);
+    return ti_send_req(s, r, "POST", "/login", hdr, FORM, body);
 }
 
 /* Logs in through the form, expects 303; the session cookie's value into session. */
@@ -447,7 +242,7 @@ login(struct t_server *s, const char *user, const char *pw, const char *code, ch
     struct t_resp r;
 
     post_login(s, &r, user, pw, code, false);
-    expect_status(&r, 303);
+    ti_expect_status(&r, 303);
     assert_true(set_cookie(&r, "coffer_session", session, 128, NULL, 0));
     assert_true(session[0] != '\0');
     t_resp_release(&r);
@@ -459,8 +254,8 @@ session_csrf(struct t_server *s, const char *session, char *out, size_t cap)
 {
     struct t_resp r;
 
-    send_req(s, &r, "GET", "/account/2fa", sess(session, NULL), NULL, NULL);
-    expect_status(&r, 200);
+    ti_send_req(s, &r, "GET", "/account/2fa", sess(session, NULL), NULL, NULL);
+    ti_expect_status(&r, 200);
     if (!html_field(r.body, "csrf", out, cap))
         fprintf(stderr, "# no csrf field in /account/2fa:\n# %s\n", r.body);
     assert_true(out[0] != '\0');
@@ -531,7 +326,7 @@ invite(struct t_server *s, const char *login, const char *const *seen, char *tok
 
     snprintf(path, sizeof(path), "/api/v1/users/%s/invite", login);
     snprintf(email, sizeof(email), "%s@example.com", login);
-    j = api_json(s, "POST", path, T_AUTH, "{\"message\":\"Welcome aboard\"}", 202);
+    j = ti_api_json(s, "POST", path, T_AUTH, "{\"message\":\"Welcome aboard\"}", 202);
     assert_string_equal(json_string_value(json_object_get(j, "sent_to")), email);
     json_decref(j);
     if (!outbox_token(s, email, seen, token, cap))
@@ -557,40 +352,6 @@ db_exec(struct t_server *s, const char *sql)
     sqlite3_close(db);
 }
 
-/* ---- fixtures ---- */
-
-static int
-web_setup(void **state)
-{
-    struct t_server *s = calloc(1, sizeof(*s));
-
-    if (s == NULL)
-        return -1;
-    if (t_server_start(s, CONF_WEB) < 0) {
-        print_log(s);
-        t_server_stop(s);
-        free(s);
-        return -1;
-    }
-    *state = s;
-    return 0;
-}
-
-static int
-check_alive(void **state)
-{
-    struct t_server *s = *state;
-    struct t_resp r;
-
-    if (t_http(s, &r, "OPTIONS / HTTP/1.1\nHost: x\n\n") == 0 && r.status == 200) {
-        t_resp_release(&r);
-        return 0;
-    }
-    fprintf(stderr, "# cofferd died during this test; its log:\n");
-    print_log(s);
-    return t_server_restart(s, CONF_WEB);
-}
-
 /* ---- the login form ---- */
 
 static void
@@ -601,31 +362,31 @@ it_login_form_sets_httponly_samesite_session_cookie(void **state)
     struct t_resp r;
     json_t *j;
 
-    mkuser(s, "lena", "internal", true);
-    post_login(s, &r, "lena", pw_of("lena"), NULL, false);
-    expect_status(&r, 303);
+    ti_mkuser_pw(s, "lena", "internal");
+    post_login(s, &r, "lena", ti_pw_of("lena"), NULL, false);
+    ti_expect_status(&r, 303);
     assert_non_null(t_header(&r, "Location"));
     assert_true(set_cookie(&r, "coffer_session", session, sizeof(session), line, sizeof(line)));
-    assert_true(has_ci(line, "HttpOnly"));
-    assert_true(has_ci(line, "SameSite=Lax"));
-    assert_false(has_ci(line, "Max-Age"));     /* a browser-session cookie */
+    assert_true(ti_has_ci(line, "HttpOnly"));
+    assert_true(ti_has_ci(line, "SameSite=Lax"));
+    assert_false(ti_has_ci(line, "Max-Age")); /* a browser-session cookie */
     t_resp_release(&r);
     /* the session lets him read through the API and WebDAV */
-    j = api_json(s, "GET", "/api/v1/me", sess(session, NULL), NULL, 200);
+    j = ti_api_json(s, "GET", "/api/v1/me", sess(session, NULL), NULL, 200);
     assert_string_equal(json_string_value(json_object_get(j, "login")), "lena");
     json_decref(j);
-    assert_int_equal(propfind(s, "/dav/lena/", sess(session, NULL)), 207);
+    assert_int_equal(ti_propfind(s, "/dav/lena/", sess(session, NULL)), 207);
     /* remember me: a persistent cookie */
-    post_login(s, &r, "lena", pw_of("lena"), NULL, true);
-    expect_status(&r, 303);
+    post_login(s, &r, "lena", ti_pw_of("lena"), NULL, true);
+    ti_expect_status(&r, 303);
     assert_true(set_cookie(&r, "coffer_session", session, sizeof(session), line, sizeof(line)));
-    assert_true(has_ci(line, "Max-Age="));
-    assert_true(has_ci(line, "HttpOnly"));
+    assert_true(ti_has_ci(line, "Max-Age="));
+    assert_true(ti_has_ci(line, "HttpOnly"));
     t_resp_release(&r);
-    assert_int_equal(api_status(s, "GET", "/api/v1/me", sess(session, NULL), NULL), 200);
+    assert_int_equal(ti_api_status(s, "GET", "/api/v1/me", sess(session, NULL), NULL), 200);
     /* a made-up session is nobody */
-    assert_int_equal(api_status(s, "GET", "/api/v1/me",
-                                sess("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", NULL), NULL),
+    assert_int_equal(ti_api_status(s, "GET", "/api/v1/me",
+                                   sess("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", NULL), NULL),
                      401);
 }
 
@@ -636,18 +397,18 @@ it_login_with_wrong_password_is_401_page(void **state)
     char session[128];
     struct t_resp r;
 
-    mkuser(s, "wanda", "internal", true);
+    ti_mkuser_pw(s, "wanda", "internal");
     post_login(s, &r, "wanda", "not-wandas-password", NULL, false);
-    expect_status(&r, 401);
-    assert_true(has_ci(t_header(&r, "Content-Type"), "text/html"));
+    ti_expect_status(&r, 401);
+    assert_true(ti_has_ci(t_header(&r, "Content-Type"), "text/html"));
     assert_false(set_cookie(&r, "coffer_session", session, sizeof(session), NULL, 0) &&
                  session[0] != '\0');
     t_resp_release(&r);
     post_login(s, &r, "no-such-user", "not-a-password-1", NULL, false);
-    expect_status(&r, 401);
+    ti_expect_status(&r, 401);
     t_resp_release(&r);
     /* an invited user without a password yet cannot log in either */
-    mkuser(s, "wanda-inv", "internal", false);
+    ti_mkuser(s, "wanda-inv", "internal", NULL);
     post_login(s, &r, "wanda-inv", "", NULL, false);
     assert_true(r.status == 401 || r.status == 400 || r.status == 403);
     t_resp_release(&r);
@@ -661,38 +422,38 @@ it_login_without_csrf_pair_is_403(void **state)
     char body[512], hdr[400], session[128];
     struct t_resp r;
 
-    mkuser(s, "cora", "internal", true);
+    ti_mkuser_pw(s, "cora", "internal");
     /* neither field nor cookie */
-    snprintf(body, sizeof(body), "login=cora&password=%s", enc(pw_of("cora")));
-    send_req(s, &r, "POST", "/login", "", FORM, body);
-    expect_status(&r, 403);
+    snprintf(body, sizeof(body), "login=cora&password=%s", enc(ti_pw_of("cora")));
+    ti_send_req(s, &r, "POST", "/login", "", FORM, body);
+    ti_expect_status(&r, 403);
     assert_false(set_cookie(&r, "coffer_session", session, sizeof(session), NULL, 0) &&
                  session[0] != '\0');
     t_resp_release(&r);
     /* the field without its cookie */
     get_form(s, "/login", &f);
     snprintf(body, sizeof(body), "%s=%s&login=cora&password=%s", f.field, enc(f.csrf),
-             enc(pw_of("cora")));
-    send_req(s, &r, "POST", "/login", "", FORM, body);
-    expect_status(&r, 403);
+             enc(ti_pw_of("cora")));
+    ti_send_req(s, &r, "POST", "/login", "", FORM, body);
+    ti_expect_status(&r, 403);
     t_resp_release(&r);
     /* the cookie without the field */
     snprintf(hdr, sizeof(hdr), "Cookie: coffer_login_csrf=%s\n", f.cookie);
-    snprintf(body, sizeof(body), "login=cora&password=%s", enc(pw_of("cora")));
-    send_req(s, &r, "POST", "/login", hdr, FORM, body);
-    expect_status(&r, 403);
+    snprintf(body, sizeof(body), "login=cora&password=%s", enc(ti_pw_of("cora")));
+    ti_send_req(s, &r, "POST", "/login", hdr, FORM, body);
+    ti_expect_status(&r, 403);
     t_resp_release(&r);
     /* a field that is not the cookie's */
     snprintf(body, sizeof(body), "%s=%s&login=cora&password=%s", f.field,
-             "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", enc(pw_of("cora")));
-    send_req(s, &r, "POST", "/login", hdr, FORM, body);
-    expect_status(&r, 403);
+             "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", enc(ti_pw_of("cora")));
+    ti_send_req(s, &r, "POST", "/login", hdr, FORM, body);
+    ti_expect_status(&r, 403);
     t_resp_release(&r);
     /* the pair: let in */
     snprintf(body, sizeof(body), "%s=%s&login=cora&password=%s", f.field, enc(f.csrf),
-             enc(pw_of("cora")));
-    send_req(s, &r, "POST", "/login", hdr, FORM, body);
-    expect_status(&r, 303);
+             enc(ti_pw_of("cora")));
+    ti_send_req(s, &r, "POST", "/login", hdr, FORM, body);
+    ti_expect_status(&r, 303);
     t_resp_release(&r);
 }
 
@@ -705,35 +466,35 @@ it_login_2fa_needs_code_refuses_wrong_and_replayed_totp(void **state)
     char secret[64], code[8], wrong[8], session[128];
     struct t_resp r;
 
-    mkuser(s, "tess", "internal", true);
-    enable_2fa(s, "tess", secret, NULL);
+    ti_mkuser_pw(s, "tess", "internal");
+    ti_enable_2fa(s, ti_as("tess"), secret, NULL);
     /* the password alone: 428, and no session */
-    post_login(s, &r, "tess", pw_of("tess"), NULL, false);
-    expect_status(&r, 428);
+    post_login(s, &r, "tess", ti_pw_of("tess"), NULL, false);
+    ti_expect_status(&r, 428);
     assert_false(set_cookie(&r, "coffer_session", session, sizeof(session), NULL, 0) &&
                  session[0] != '\0');
     t_resp_release(&r);
     /* a wrong code */
     totp_wrong(secret, wrong);
-    post_login(s, &r, "tess", pw_of("tess"), wrong, false);
-    expect_status(&r, 428);
+    post_login(s, &r, "tess", ti_pw_of("tess"), wrong, false);
+    ti_expect_status(&r, 428);
     t_resp_release(&r);
     /* a right code with a wrong password is a wrong password */
-    totp_code(secret, 1, code);
+    ti_totp_code(secret, 1, code);
     post_login(s, &r, "tess", "not-tess-password", code, false);
-    expect_status(&r, 401);
+    ti_expect_status(&r, 401);
     t_resp_release(&r);
     /* the code of the next step (the enrolment spent this one) */
-    login(s, "tess", pw_of("tess"), code, session);
-    assert_int_equal(api_status(s, "GET", "/api/v1/me", sess(session, NULL), NULL), 200);
+    login(s, "tess", ti_pw_of("tess"), code, session);
+    assert_int_equal(ti_api_status(s, "GET", "/api/v1/me", sess(session, NULL), NULL), 200);
     /* the same code again: replayed, refused */
-    post_login(s, &r, "tess", pw_of("tess"), code, false);
-    expect_status(&r, 428);
+    post_login(s, &r, "tess", ti_pw_of("tess"), code, false);
+    ti_expect_status(&r, 428);
     t_resp_release(&r);
     /* the step the enrolment used is spent too */
-    totp_code(secret, 0, code);
-    post_login(s, &r, "tess", pw_of("tess"), code, false);
-    expect_status(&r, 428);
+    ti_totp_code(secret, 0, code);
+    post_login(s, &r, "tess", ti_pw_of("tess"), code, false);
+    ti_expect_status(&r, 428);
     t_resp_release(&r);
 }
 
@@ -744,17 +505,17 @@ it_recovery_code_works_once(void **state)
     char secret[64], codes[10][16], session[128], upper[16];
     struct t_resp r;
 
-    mkuser(s, "rhea", "internal", true);
-    enable_2fa(s, "rhea", secret, codes);
+    ti_mkuser_pw(s, "rhea", "internal");
+    ti_enable_2fa(s, ti_as("rhea"), secret, codes);
     for (int i = 0; i < 10; i++) {
         assert_int_equal(strlen(codes[i]), 11);
         for (int k = 0; k < i; k++)
             assert_string_not_equal(codes[i], codes[k]);
     }
-    login(s, "rhea", pw_of("rhea"), codes[0], session);
-    assert_int_equal(api_status(s, "GET", "/api/v1/me", sess(session, NULL), NULL), 200);
-    post_login(s, &r, "rhea", pw_of("rhea"), codes[0], false);
-    expect_status(&r, 428);
+    login(s, "rhea", ti_pw_of("rhea"), codes[0], session);
+    assert_int_equal(ti_api_status(s, "GET", "/api/v1/me", sess(session, NULL), NULL), 200);
+    post_login(s, &r, "rhea", ti_pw_of("rhea"), codes[0], false);
+    ti_expect_status(&r, 428);
     t_resp_release(&r);
     /* the others still work once each, typed as people type them */
     for (size_t k = 0, j = 0; codes[1][k] != '\0'; k++)
@@ -763,9 +524,9 @@ it_recovery_code_works_once(void **state)
                                                                         : codes[1][k]);
             upper[j] = '\0';
         }
-    login(s, "rhea", pw_of("rhea"), upper, session);
-    post_login(s, &r, "rhea", pw_of("rhea"), codes[1], false);
-    expect_status(&r, 428);
+    login(s, "rhea", ti_pw_of("rhea"), upper, session);
+    post_login(s, &r, "rhea", ti_pw_of("rhea"), codes[1], false);
+    ti_expect_status(&r, 428);
     t_resp_release(&r);
 }
 
@@ -777,27 +538,28 @@ it_role_requiring_2fa_lets_enrolled_user_in_through_session(void **state)
     struct t_resp r;
     json_t *j;
 
-    assert_int_equal(api_status(s, "PUT", "/api/v1/roles/web2fa", T_AUTH,
-                                "{\"faculties\":[\"upload\",\"personal-repository\"],"
-                                "\"require_2fa\":true}"), 200);
-    mkuser(s, "sally", "web2fa", true);
+    assert_int_equal(ti_api_status(s, "PUT", "/api/v1/roles/web2fa", T_AUTH,
+                                   "{\"faculties\":[\"upload\",\"personal-repository\"],"
+                                   "\"require_2fa\":true}"),
+                     200);
+    ti_mkuser_pw(s, "sally", "web2fa");
     /* without 2FA: refused at the form, saying why */
-    post_login(s, &r, "sally", pw_of("sally"), NULL, false);
+    post_login(s, &r, "sally", ti_pw_of("sally"), NULL, false);
     assert_true(r.status == 403 || r.status == 303);
     t_resp_release(&r);
-    assert_int_equal(propfind(s, "/dav/sally/", as("sally")), 403);
-    enable_2fa(s, "sally", secret, NULL);
-    totp_code(secret, 1, code);
-    login(s, "sally", pw_of("sally"), code, session);
-    assert_int_equal(api_status(s, "GET", "/api/v1/me", sess(session, NULL), NULL), 200);
+    assert_int_equal(ti_propfind(s, "/dav/sally/", ti_as("sally")), 403);
+    ti_enable_2fa(s, ti_as("sally"), secret, NULL);
+    ti_totp_code(secret, 1, code);
+    login(s, "sally", ti_pw_of("sally"), code, session);
+    assert_int_equal(ti_api_status(s, "GET", "/api/v1/me", sess(session, NULL), NULL), 200);
     /* the session makes an app password for his drive */
     session_csrf(s, session, csrf, sizeof(csrf));
-    j = api_json(s, "POST", "/api/v1/me/app-passwords", sess(session, csrf),
-                 "{\"name\":\"drive\"}", 201);
+    j = ti_api_json(s, "POST", "/api/v1/me/app-passwords", sess(session, csrf),
+                    "{\"name\":\"drive\"}", 201);
     snprintf(apw, sizeof(apw), "%s", json_string_value(json_object_get(j, "password")));
     json_decref(j);
-    assert_int_equal(propfind(s, "/dav/sally/", basic("sally", apw)), 207);
-    assert_int_equal(propfind(s, "/dav/sally/", as("sally")), 401);
+    assert_int_equal(ti_propfind(s, "/dav/sally/", ti_basic("sally", apw)), 207);
+    assert_int_equal(ti_propfind(s, "/dav/sally/", ti_as("sally")), 401);
 }
 
 /* ---- CSRF ---- */
@@ -810,30 +572,31 @@ it_session_without_csrf_token_is_403_on_api(void **state)
     struct t_resp r;
     json_t *j;
 
-    mkuser(s, "cleo", "internal", true);
-    login(s, "cleo", pw_of("cleo"), NULL, session);
+    ti_mkuser_pw(s, "cleo", "internal");
+    login(s, "cleo", ti_pw_of("cleo"), NULL, session);
     /* reading needs no token */
-    assert_int_equal(api_status(s, "GET", "/api/v1/me", sess(session, NULL), NULL), 200);
-    api(s, &r, "POST", "/api/v1/me/tokens", sess(session, NULL), "{\"name\":\"x\"}");
+    assert_int_equal(ti_api_status(s, "GET", "/api/v1/me", sess(session, NULL), NULL), 200);
+    ti_api(s, &r, "POST", "/api/v1/me/tokens", sess(session, NULL), "{\"name\":\"x\"}");
     expect_says(&r, 403, "csrf");
     t_resp_release(&r);
-    api(s, &r, "PATCH", "/api/v1/me", sess(session, NULL), "{\"display_name\":\"Evil\"}");
-    expect_status(&r, 403);
+    ti_api(s, &r, "PATCH", "/api/v1/me", sess(session, NULL), "{\"display_name\":\"Evil\"}");
+    ti_expect_status(&r, 403);
     t_resp_release(&r);
-    api(s, &r, "PATCH", "/api/v1/me", sess(session, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"),
-        "{\"display_name\":\"Evil\"}");
-    expect_status(&r, 403);
+    ti_api(s, &r, "PATCH", "/api/v1/me", sess(session, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"),
+           "{\"display_name\":\"Evil\"}");
+    ti_expect_status(&r, 403);
     t_resp_release(&r);
     assert_string_equal(user_field(s, "cleo", "display_name"), "cleo");
     /* with its token the session may */
     session_csrf(s, session, csrf, sizeof(csrf));
-    j = api_json(s, "PATCH", "/api/v1/me", sess(session, csrf), "{\"display_name\":\"Cleo\"}",
-                 200);
+    j = ti_api_json(s, "PATCH", "/api/v1/me", sess(session, csrf), "{\"display_name\":\"Cleo\"}",
+                    200);
     json_decref(j);
     assert_string_equal(user_field(s, "cleo", "display_name"), "Cleo");
     /* Basic needs no token: a script is no browser */
-    assert_int_equal(api_status(s, "PATCH", "/api/v1/me", as("cleo"),
-                                "{\"display_name\":\"Cleo B\"}"), 200);
+    assert_int_equal(
+        ti_api_status(s, "PATCH", "/api/v1/me", ti_as("cleo"), "{\"display_name\":\"Cleo B\"}"),
+        200);
 }
 
 static void
@@ -843,26 +606,26 @@ it_session_without_csrf_token_is_403_on_webdav_put(void **state)
     char session[128], csrf[256];
     struct t_resp r;
 
-    mkuser(s, "dora", "internal", true);
-    login(s, "dora", pw_of("dora"), NULL, session);
-    send_req(s, &r, "PUT", "/dav/dora/evil.txt", sess(session, NULL), "text/plain", "evil");
-    expect_status(&r, 403);
+    ti_mkuser_pw(s, "dora", "internal");
+    login(s, "dora", ti_pw_of("dora"), NULL, session);
+    ti_send_req(s, &r, "PUT", "/dav/dora/evil.txt", sess(session, NULL), "text/plain", "evil");
+    ti_expect_status(&r, 403);
     t_resp_release(&r);
-    assert_int_equal(propfind(s, "/dav/dora/evil.txt", as("dora")), 404);
-    send_req(s, &r, "MKCOL", "/dav/dora/evil/", sess(session, NULL), NULL, NULL);
-    expect_status(&r, 403);
+    assert_int_equal(ti_propfind(s, "/dav/dora/evil.txt", ti_as("dora")), 404);
+    ti_send_req(s, &r, "MKCOL", "/dav/dora/evil/", sess(session, NULL), NULL, NULL);
+    ti_expect_status(&r, 403);
     t_resp_release(&r);
-    assert_int_equal(propfind(s, "/dav/dora/evil/", as("dora")), 404);
+    assert_int_equal(ti_propfind(s, "/dav/dora/evil/", ti_as("dora")), 404);
     /* with the token */
     session_csrf(s, session, csrf, sizeof(csrf));
-    send_req(s, &r, "PUT", "/dav/dora/good.txt", sess(session, csrf), "text/plain", "good");
-    expect_status(&r, 201);
+    ti_send_req(s, &r, "PUT", "/dav/dora/good.txt", sess(session, csrf), "text/plain", "good");
+    ti_expect_status(&r, 201);
     t_resp_release(&r);
-    send_req(s, &r, "DELETE", "/dav/dora/good.txt", sess(session, NULL), NULL, NULL);
-    expect_status(&r, 403);
+    ti_send_req(s, &r, "DELETE", "/dav/dora/good.txt", sess(session, NULL), NULL, NULL);
+    ti_expect_status(&r, 403);
     t_resp_release(&r);
-    send_req(s, &r, "GET", "/dav/dora/good.txt", sess(session, NULL), NULL, NULL);
-    expect_status(&r, 200);
+    ti_send_req(s, &r, "GET", "/dav/dora/good.txt", sess(session, NULL), NULL, NULL);
+    ti_expect_status(&r, 200);
     assert_string_equal(r.body, "good");
     t_resp_release(&r);
 }
@@ -874,27 +637,27 @@ it_logout_needs_csrf_and_ends_the_session(void **state)
     char session[128], csrf[256], body[300], line[512], cleared[128];
     struct t_resp r;
 
-    mkuser(s, "lou", "internal", true);
-    login(s, "lou", pw_of("lou"), NULL, session);
+    ti_mkuser_pw(s, "lou", "internal");
+    login(s, "lou", ti_pw_of("lou"), NULL, session);
     session_csrf(s, session, csrf, sizeof(csrf));
-    send_req(s, &r, "POST", "/logout", sess(session, NULL), FORM, "");
-    expect_status(&r, 403);
+    ti_send_req(s, &r, "POST", "/logout", sess(session, NULL), FORM, "");
+    ti_expect_status(&r, 403);
     t_resp_release(&r);
-    send_req(s, &r, "POST", "/logout", sess(session, NULL), FORM,
-             "csrf=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
-    expect_status(&r, 403);
+    ti_send_req(s, &r, "POST", "/logout", sess(session, NULL), FORM,
+                "csrf=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+    ti_expect_status(&r, 403);
     t_resp_release(&r);
-    assert_int_equal(api_status(s, "GET", "/api/v1/me", sess(session, NULL), NULL), 200);
+    assert_int_equal(ti_api_status(s, "GET", "/api/v1/me", sess(session, NULL), NULL), 200);
     snprintf(body, sizeof(body), "csrf=%s", enc(csrf));
-    send_req(s, &r, "POST", "/logout", sess(session, NULL), FORM, body);
-    expect_status(&r, 303);
+    ti_send_req(s, &r, "POST", "/logout", sess(session, NULL), FORM, body);
+    ti_expect_status(&r, 303);
     /* the cookie is cleared in the browser */
     assert_true(set_cookie(&r, "coffer_session", cleared, sizeof(cleared), line, sizeof(line)));
     assert_string_equal(cleared, "");
     t_resp_release(&r);
     /* and dead on the server, even if a copy of it is replayed */
-    assert_int_equal(api_status(s, "GET", "/api/v1/me", sess(session, NULL), NULL), 401);
-    assert_int_equal(propfind(s, "/dav/lou/", sess(session, NULL)), 401);
+    assert_int_equal(ti_api_status(s, "GET", "/api/v1/me", sess(session, NULL), NULL), 401);
+    assert_int_equal(ti_propfind(s, "/dav/lou/", sess(session, NULL)), 401);
 }
 
 /* ---- invitations ---- */
@@ -909,7 +672,7 @@ it_invitation_link_activates_once_and_reuse_is_410(void **state)
     struct t_resp r;
     json_t *j;
 
-    mkuser(s, "ivy", "external", false);
+    ti_mkuser(s, "ivy", "external", NULL);
     assert_string_equal(user_field(s, "ivy", "status"), "invited");
     invite(s, "ivy", NULL, token, sizeof(token));
     snprintf(path, sizeof(path), "/invite/%s", token);
@@ -917,51 +680,51 @@ it_invitation_link_activates_once_and_reuse_is_410(void **state)
     snprintf(hdr, sizeof(hdr), "Cookie: coffer_login_csrf=%s\n", f.cookie);
     /* without the CSRF pair: refused, the link stays good */
     snprintf(body, sizeof(body), "password=%s&password2=%s", enc(newpw), enc(newpw));
-    send_req(s, &r, "POST", path, "", FORM, body);
-    expect_status(&r, 403);
+    ti_send_req(s, &r, "POST", path, "", FORM, body);
+    ti_expect_status(&r, 403);
     t_resp_release(&r);
     /* two different passwords: refused, the link stays good */
     snprintf(body, sizeof(body), "%s=%s&password=%s&password2=%s", f.field, enc(f.csrf), enc(newpw),
              enc("Another-password-2"));
-    send_req(s, &r, "POST", path, hdr, FORM, body);
+    ti_send_req(s, &r, "POST", path, hdr, FORM, body);
     assert_true(r.status >= 400 && r.status < 500 && r.status != 410);
     t_resp_release(&r);
     /* a weak password: refused, the link stays good */
     snprintf(body, sizeof(body), "%s=%s&password=123456&password2=123456", f.field,
              enc(f.csrf));
-    send_req(s, &r, "POST", path, hdr, FORM, body);
+    ti_send_req(s, &r, "POST", path, hdr, FORM, body);
     assert_true(r.status >= 400 && r.status < 500 && r.status != 410);
     t_resp_release(&r);
     assert_string_equal(user_field(s, "ivy", "status"), "invited");
     /* accepted */
     snprintf(body, sizeof(body), "%s=%s&password=%s&password2=%s", f.field, enc(f.csrf), enc(newpw),
              enc(newpw));
-    send_req(s, &r, "POST", path, hdr, FORM, body);
-    expect_status(&r, 303);
+    ti_send_req(s, &r, "POST", path, hdr, FORM, body);
+    ti_expect_status(&r, 303);
     assert_non_null(t_header(&r, "Location"));
     assert_non_null(strstr(t_header(&r, "Location"), "/account/2fa?welcome=1"));
     assert_true(set_cookie(&r, "coffer_session", session, sizeof(session), NULL, 0));
     t_resp_release(&r);
     assert_string_equal(user_field(s, "ivy", "status"), "active");
-    j = api_json(s, "GET", "/api/v1/me", sess(session, NULL), NULL, 200);
+    j = ti_api_json(s, "GET", "/api/v1/me", sess(session, NULL), NULL, 200);
     assert_string_equal(json_string_value(json_object_get(j, "login")), "ivy");
     json_decref(j);
-    assert_int_equal(api_status(s, "GET", "/api/v1/me", basic("ivy", newpw), NULL), 200);
-    assert_int_equal(propfind(s, "/dav/ivy/", basic("ivy", newpw)), 207);
+    assert_int_equal(ti_api_status(s, "GET", "/api/v1/me", ti_basic("ivy", newpw), NULL), 200);
+    assert_int_equal(ti_propfind(s, "/dav/ivy/", ti_basic("ivy", newpw)), 207);
     /* the link is spent */
     snprintf(body, sizeof(body), "%s=%s&password=%s&password2=%s", f.field, enc(f.csrf),
              enc("Takeover-password-3"), enc("Takeover-password-3"));
-    send_req(s, &r, "POST", path, hdr, FORM, body);
-    expect_status(&r, 410);
+    ti_send_req(s, &r, "POST", path, hdr, FORM, body);
+    ti_expect_status(&r, 410);
     t_resp_release(&r);
-    send_req(s, &r, "GET", path, "", NULL, NULL);
-    expect_status(&r, 410);
+    ti_send_req(s, &r, "GET", path, "", NULL, NULL);
+    ti_expect_status(&r, 410);
     t_resp_release(&r);
-    assert_int_equal(api_status(s, "GET", "/api/v1/me", basic("ivy", "Takeover-password-3"),
-                                NULL), 401);
-    assert_int_equal(api_status(s, "GET", "/api/v1/me", basic("ivy", newpw), NULL), 200);
+    assert_int_equal(
+        ti_api_status(s, "GET", "/api/v1/me", ti_basic("ivy", "Takeover-password-3"), NULL), 401);
+    assert_int_equal(ti_api_status(s, "GET", "/api/v1/me", ti_basic("ivy", newpw), NULL), 200);
     /* an active user gets no more invitations */
-    assert_int_equal(api_status(s, "POST", "/api/v1/users/ivy/invite", T_AUTH, "{}"), 400);
+    assert_int_equal(ti_api_status(s, "POST", "/api/v1/users/ivy/invite", T_AUTH, "{}"), 400);
 }
 
 static void
@@ -972,32 +735,33 @@ it_invitation_unknown_is_404_and_expired_is_410(void **state)
     struct form f = { "", "", "" };
     struct t_resp r;
 
-    send_req(s, &r, "GET", "/invite/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "", NULL, NULL);
-    expect_status(&r, 404);
+    ti_send_req(s, &r, "GET", "/invite/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "", NULL,
+                NULL);
+    ti_expect_status(&r, 404);
     t_resp_release(&r);
-    send_req(s, &r, "GET", "/invite/x", "", NULL, NULL);
-    expect_status(&r, 404);
+    ti_send_req(s, &r, "GET", "/invite/x", "", NULL, NULL);
+    ti_expect_status(&r, 404);
     t_resp_release(&r);
 
-    mkuser(s, "ike", "external", false);
+    ti_mkuser(s, "ike", "external", NULL);
     invite(s, "ike", NULL, token, sizeof(token));
     snprintf(path, sizeof(path), "/invite/%s", token);
     get_form(s, path, &f);
     /* the link ran out (as if a week had passed) */
     db_exec(s, "UPDATE invitations SET expires = 1 WHERE user = "
                "(SELECT id FROM users WHERE login = 'ike')");
-    send_req(s, &r, "GET", path, "", NULL, NULL);
+    ti_send_req(s, &r, "GET", path, "", NULL, NULL);
     expect_says(&r, 410, "expired");
     t_resp_release(&r);
     snprintf(hdr, sizeof(hdr), "Cookie: coffer_login_csrf=%s\n", f.cookie);
     snprintf(body, sizeof(body), "%s=%s&password=%s&password2=%s", f.field, enc(f.csrf),
              enc("Ikes-own-password-1"), enc("Ikes-own-password-1"));
-    send_req(s, &r, "POST", path, hdr, FORM, body);
-    expect_status(&r, 410);
+    ti_send_req(s, &r, "POST", path, hdr, FORM, body);
+    ti_expect_status(&r, 410);
     t_resp_release(&r);
     assert_string_equal(user_field(s, "ike", "status"), "invited");
-    assert_int_equal(api_status(s, "GET", "/api/v1/me", basic("ike", "Ikes-own-password-1"),
-                                NULL), 401);
+    assert_int_equal(
+        ti_api_status(s, "GET", "/api/v1/me", ti_basic("ike", "Ikes-own-password-1"), NULL), 401);
     /* a new invitation works again */
     {
         const char *const seen[] = { token, NULL };
@@ -1020,10 +784,10 @@ it_account_2fa_page_shows_qr_and_enables_with_recovery_codes(void **state)
     struct t_resp r;
     int ncodes = 0;
 
-    mkuser(s, "paige", "internal", true);
-    login(s, "paige", pw_of("paige"), NULL, session);
-    send_req(s, &r, "GET", "/account/2fa", sess(session, NULL), NULL, NULL);
-    expect_status(&r, 200);
+    ti_mkuser_pw(s, "paige", "internal");
+    login(s, "paige", ti_pw_of("paige"), NULL, session);
+    ti_send_req(s, &r, "GET", "/account/2fa", sess(session, NULL), NULL, NULL);
+    ti_expect_status(&r, 200);
     assert_non_null(strstr(r.body, "<svg"));
     assert_true(html_field(r.body, "csrf", csrf, sizeof(csrf)));
     /* the secret, for typing in by hand (in groups of four) */
@@ -1040,22 +804,22 @@ it_account_2fa_page_shows_qr_and_enables_with_recovery_codes(void **state)
     assert_int_equal(strlen(secret), 32);
     t_resp_release(&r);
     /* without the CSRF token: refused */
-    totp_code(secret, 0, code);
+    ti_totp_code(secret, 0, code);
     snprintf(body, sizeof(body), "action=enable&code=%s", code);
-    send_req(s, &r, "POST", "/account/2fa", sess(session, NULL), FORM, body);
-    expect_status(&r, 403);
+    ti_send_req(s, &r, "POST", "/account/2fa", sess(session, NULL), FORM, body);
+    ti_expect_status(&r, 403);
     t_resp_release(&r);
     /* a wrong code: not enabled */
     totp_wrong(secret, wrong);
     snprintf(body, sizeof(body), "action=enable&code=%s&csrf=%s", wrong, enc(csrf));
-    send_req(s, &r, "POST", "/account/2fa", sess(session, NULL), FORM, body);
+    ti_send_req(s, &r, "POST", "/account/2fa", sess(session, NULL), FORM, body);
     assert_true(r.status != 303);
     t_resp_release(&r);
     assert_string_equal(user_field(s, "paige", "two_factor"), "false");
     /* the right one: the recovery codes, shown once */
     snprintf(body, sizeof(body), "action=enable&code=%s&csrf=%s", code, enc(csrf));
-    send_req(s, &r, "POST", "/account/2fa", sess(session, NULL), FORM, body);
-    expect_status(&r, 200);
+    ti_send_req(s, &r, "POST", "/account/2fa", sess(session, NULL), FORM, body);
+    ti_expect_status(&r, 200);
     for (p = r.body; *p != '\0'; p++) {
         size_t a = strspn(p, "abcdefghjkmnpqrstuvwxyz23456789");
 
@@ -1072,10 +836,10 @@ it_account_2fa_page_shows_qr_and_enables_with_recovery_codes(void **state)
     t_resp_release(&r);
     assert_string_equal(user_field(s, "paige", "two_factor"), "true");
     /* from now on the form wants a code */
-    post_login(s, &r, "paige", pw_of("paige"), NULL, false);
-    expect_status(&r, 428);
+    post_login(s, &r, "paige", ti_pw_of("paige"), NULL, false);
+    ti_expect_status(&r, 428);
     t_resp_release(&r);
-    assert_int_equal(propfind(s, "/dav/paige/", as("paige")), 401);
+    assert_int_equal(ti_propfind(s, "/dav/paige/", ti_as("paige")), 401);
 }
 
 /* ---- blocking ---- */
@@ -1088,80 +852,81 @@ it_blocked_user_is_refused_on_every_channel_until_unblocked(void **state)
     struct t_resp r;
     json_t *j;
 
-    mkuser(s, "bob", "internal", true);
-    j = api_json(s, "POST", "/api/v1/me/app-passwords", as("bob"), "{\"name\":\"nas\"}", 201);
+    ti_mkuser_pw(s, "bob", "internal");
+    j = ti_api_json(s, "POST", "/api/v1/me/app-passwords", ti_as("bob"), "{\"name\":\"nas\"}", 201);
     snprintf(apw, sizeof(apw), "%s", json_string_value(json_object_get(j, "password")));
     json_decref(j);
-    j = api_json(s, "POST", "/api/v1/me/tokens", as("bob"), "{\"name\":\"cron\"}", 201);
+    j = ti_api_json(s, "POST", "/api/v1/me/tokens", ti_as("bob"), "{\"name\":\"cron\"}", 201);
     snprintf(tok, sizeof(tok), "%s", json_string_value(json_object_get(j, "token")));
     json_decref(j);
-    login(s, "bob", pw_of("bob"), NULL, session);
+    login(s, "bob", ti_pw_of("bob"), NULL, session);
     /* every channel works, and the credentials are cached */
-    assert_int_equal(propfind(s, "/dav/bob/", as("bob")), 207);
-    assert_int_equal(propfind(s, "/dav/bob/", basic("bob", apw)), 207);
-    assert_int_equal(api_status(s, "GET", "/api/v1/me", as("bob"), NULL), 200);
-    assert_int_equal(api_status(s, "GET", "/api/v1/me", bearer(tok), NULL), 200);
-    assert_int_equal(api_status(s, "GET", "/api/v1/me", sess(session, NULL), NULL), 200);
+    assert_int_equal(ti_propfind(s, "/dav/bob/", ti_as("bob")), 207);
+    assert_int_equal(ti_propfind(s, "/dav/bob/", ti_basic("bob", apw)), 207);
+    assert_int_equal(ti_api_status(s, "GET", "/api/v1/me", ti_as("bob"), NULL), 200);
+    assert_int_equal(ti_api_status(s, "GET", "/api/v1/me", ti_bearer(tok), NULL), 200);
+    assert_int_equal(ti_api_status(s, "GET", "/api/v1/me", sess(session, NULL), NULL), 200);
 
-    j = api_json(s, "POST", "/api/v1/users/bob/block", T_AUTH,
-                 "{\"until\":\"2099-01-01T00:00:00Z\"}", 200);
+    j = ti_api_json(s, "POST", "/api/v1/users/bob/block", T_AUTH,
+                    "{\"until\":\"2099-01-01T00:00:00Z\"}", 200);
     assert_string_equal(json_string_value(json_object_get(j, "status")), "blocked");
     assert_string_equal(json_string_value(json_object_get(j, "blocked_until")),
                         "2099-01-01T00:00:00Z");
     json_decref(j);
-    send_req(s, &r, "PROPFIND", "/dav/bob/", as("bob"), NULL, NULL);
+    ti_send_req(s, &r, "PROPFIND", "/dav/bob/", ti_as("bob"), NULL, NULL);
     expect_says(&r, 403, "blocked");
     t_resp_release(&r);
-    send_req(s, &r, "PROPFIND", "/dav/bob/", basic("bob", apw), NULL, NULL);
+    ti_send_req(s, &r, "PROPFIND", "/dav/bob/", ti_basic("bob", apw), NULL, NULL);
     expect_says(&r, 403, "blocked");
     t_resp_release(&r);
-    api(s, &r, "GET", "/api/v1/me", as("bob"), NULL);
+    ti_api(s, &r, "GET", "/api/v1/me", ti_as("bob"), NULL);
     expect_says(&r, 403, "blocked");
     t_resp_release(&r);
-    api(s, &r, "GET", "/api/v1/me", bearer(tok), NULL);
+    ti_api(s, &r, "GET", "/api/v1/me", ti_bearer(tok), NULL);
     expect_says(&r, 403, "blocked");
     t_resp_release(&r);
     /* his open browser session is refused with the reason, and so is the form */
-    api(s, &r, "GET", "/api/v1/me", sess(session, NULL), NULL);
+    ti_api(s, &r, "GET", "/api/v1/me", sess(session, NULL), NULL);
     expect_says(&r, 403, "blocked");
     t_resp_release(&r);
-    post_login(s, &r, "bob", pw_of("bob"), NULL, false);
+    post_login(s, &r, "bob", ti_pw_of("bob"), NULL, false);
     expect_says(&r, 403, "blocked");
     t_resp_release(&r);
     /* a wrong password does not tell that the account is blocked */
     post_login(s, &r, "bob", "not-bobs-password", NULL, false);
-    expect_status(&r, 401);
-    assert_false(has_ci(r.body, "blocked"));
+    ti_expect_status(&r, 401);
+    assert_false(ti_has_ci(r.body, "blocked"));
     t_resp_release(&r);
     assert_string_equal(user_field(s, "bob", "status"), "blocked");
 
     /* unblocked: in again on the very next request */
-    j = api_json(s, "POST", "/api/v1/users/bob/unblock", T_AUTH, NULL, 200);
+    j = ti_api_json(s, "POST", "/api/v1/users/bob/unblock", T_AUTH, NULL, 200);
     assert_string_equal(json_string_value(json_object_get(j, "status")), "active");
     assert_true(json_is_null(json_object_get(j, "blocked_until")));
     json_decref(j);
-    assert_int_equal(propfind(s, "/dav/bob/", as("bob")), 207);
-    assert_int_equal(propfind(s, "/dav/bob/", basic("bob", apw)), 207);
-    assert_int_equal(api_status(s, "GET", "/api/v1/me", as("bob"), NULL), 200);
-    assert_int_equal(api_status(s, "GET", "/api/v1/me", bearer(tok), NULL), 200);
+    assert_int_equal(ti_propfind(s, "/dav/bob/", ti_as("bob")), 207);
+    assert_int_equal(ti_propfind(s, "/dav/bob/", ti_basic("bob", apw)), 207);
+    assert_int_equal(ti_api_status(s, "GET", "/api/v1/me", ti_as("bob"), NULL), 200);
+    assert_int_equal(ti_api_status(s, "GET", "/api/v1/me", ti_bearer(tok), NULL), 200);
     /* the session from before the block ended with the unblocking */
-    assert_int_equal(api_status(s, "GET", "/api/v1/me", sess(session, NULL), NULL), 401);
-    login(s, "bob", pw_of("bob"), NULL, session2);
-    assert_int_equal(api_status(s, "GET", "/api/v1/me", sess(session2, NULL), NULL), 200);
+    assert_int_equal(ti_api_status(s, "GET", "/api/v1/me", sess(session, NULL), NULL), 401);
+    login(s, "bob", ti_pw_of("bob"), NULL, session2);
+    assert_int_equal(ti_api_status(s, "GET", "/api/v1/me", sess(session2, NULL), NULL), 200);
 
     /* a permanent block, and a block in the past is refused */
-    j = api_json(s, "POST", "/api/v1/users/bob/block", T_AUTH, "{\"until\":null}", 200);
+    j = ti_api_json(s, "POST", "/api/v1/users/bob/block", T_AUTH, "{\"until\":null}", 200);
     assert_string_equal(json_string_value(json_object_get(j, "status")), "blocked");
     assert_true(json_is_null(json_object_get(j, "blocked_until")));
     json_decref(j);
-    api(s, &r, "GET", "/api/v1/me", bearer(tok), NULL);
+    ti_api(s, &r, "GET", "/api/v1/me", ti_bearer(tok), NULL);
     expect_says(&r, 403, "blocked");
     t_resp_release(&r);
-    assert_int_equal(api_status(s, "POST", "/api/v1/users/bob/unblock", T_AUTH, NULL), 200);
-    assert_int_equal(api_status(s, "POST", "/api/v1/users/bob/block", T_AUTH,
-                                "{\"until\":\"2001-01-01T00:00:00Z\"}"), 400);
-    assert_int_equal(api_status(s, "POST", "/api/v1/users/bob/block", T_AUTH, "{}"), 400);
-    assert_int_equal(api_status(s, "GET", "/api/v1/me", bearer(tok), NULL), 200);
+    assert_int_equal(ti_api_status(s, "POST", "/api/v1/users/bob/unblock", T_AUTH, NULL), 200);
+    assert_int_equal(ti_api_status(s, "POST", "/api/v1/users/bob/block", T_AUTH,
+                                   "{\"until\":\"2001-01-01T00:00:00Z\"}"),
+                     400);
+    assert_int_equal(ti_api_status(s, "POST", "/api/v1/users/bob/block", T_AUTH, "{}"), 400);
+    assert_int_equal(ti_api_status(s, "GET", "/api/v1/me", ti_bearer(tok), NULL), 200);
 }
 
 int
@@ -1169,26 +934,26 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(it_login_form_sets_httponly_samesite_session_cookie,
-                                  check_alive),
-        cmocka_unit_test_teardown(it_login_with_wrong_password_is_401_page, check_alive),
-        cmocka_unit_test_teardown(it_login_without_csrf_pair_is_403, check_alive),
+                                  ti_check_alive),
+        cmocka_unit_test_teardown(it_login_with_wrong_password_is_401_page, ti_check_alive),
+        cmocka_unit_test_teardown(it_login_without_csrf_pair_is_403, ti_check_alive),
         cmocka_unit_test_teardown(it_login_2fa_needs_code_refuses_wrong_and_replayed_totp,
-                                  check_alive),
-        cmocka_unit_test_teardown(it_recovery_code_works_once, check_alive),
+                                  ti_check_alive),
+        cmocka_unit_test_teardown(it_recovery_code_works_once, ti_check_alive),
         cmocka_unit_test_teardown(it_role_requiring_2fa_lets_enrolled_user_in_through_session,
-                                  check_alive),
-        cmocka_unit_test_teardown(it_session_without_csrf_token_is_403_on_api, check_alive),
+                                  ti_check_alive),
+        cmocka_unit_test_teardown(it_session_without_csrf_token_is_403_on_api, ti_check_alive),
         cmocka_unit_test_teardown(it_session_without_csrf_token_is_403_on_webdav_put,
-                                  check_alive),
-        cmocka_unit_test_teardown(it_logout_needs_csrf_and_ends_the_session, check_alive),
+                                  ti_check_alive),
+        cmocka_unit_test_teardown(it_logout_needs_csrf_and_ends_the_session, ti_check_alive),
         cmocka_unit_test_teardown(it_invitation_link_activates_once_and_reuse_is_410,
-                                  check_alive),
-        cmocka_unit_test_teardown(it_invitation_unknown_is_404_and_expired_is_410, check_alive),
+                                  ti_check_alive),
+        cmocka_unit_test_teardown(it_invitation_unknown_is_404_and_expired_is_410, ti_check_alive),
         cmocka_unit_test_teardown(it_account_2fa_page_shows_qr_and_enables_with_recovery_codes,
-                                  check_alive),
+                                  ti_check_alive),
         cmocka_unit_test_teardown(it_blocked_user_is_refused_on_every_channel_until_unblocked,
-                                  check_alive),
+                                  ti_check_alive),
     };
 
-    return cmocka_run_group_tests(tests, web_setup, t_teardown);
+    return cmocka_run_group_tests(tests, ti_setup, t_teardown);
 }
