@@ -104,20 +104,26 @@ stor_group_update(struct stor_db *db, const struct stor_group *g)
 }
 
 int
-stor_group_delete(struct stor_db *db, int64_t id)
+stor_principal_delete(struct stor_db *db, enum stor_kind kind, int64_t id)
 {
     sqlite3_stmt *st;
     int rc;
 
     if ((rc = stor_db_begin(db)) < 0)
         return rc;
-    /* its own entries and grants go by cascade; its memberships elsewhere here */
-    st = stor_sql(db, "DELETE FROM group_members WHERE kind = 'group' AND principal = ?1");
-    if (st != NULL)
-        sqlite3_bind_int64(st, 1, id);
+    /*
+     * Entries name principals without a foreign key (users or groups): the
+     * ones naming it go here; its own entries and grants go by cascade.
+     */
+    st = stor_sql(db, "DELETE FROM group_members WHERE kind = ?1 AND principal = ?2");
+    if (st != NULL) {
+        sqlite3_bind_text(st, 1, kind == STOR_KIND_USER ? "user" : "group", -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, id);
+    }
     if ((rc = stor_exec(db, st, __func__)) < 0)
         goto fail;
-    st = stor_sql(db, "DELETE FROM groups WHERE id = ?1");
+    st = kind == STOR_KIND_USER ? stor_sql(db, "DELETE FROM users WHERE id = ?1")
+                                : stor_sql(db, "DELETE FROM groups WHERE id = ?1");
     if (st != NULL)
         sqlite3_bind_int64(st, 1, id);
     if ((rc = stor_change(db, st, __func__)) < 0)
@@ -126,6 +132,12 @@ stor_group_delete(struct stor_db *db, int64_t id)
 fail:
     stor_db_rollback(db);
     return rc;
+}
+
+int
+stor_group_delete(struct stor_db *db, int64_t id)
+{
+    return stor_principal_delete(db, STOR_KIND_GROUP, id);
 }
 
 int

@@ -121,26 +121,7 @@ stor_user_touch_login(struct stor_db *db, int64_t id, int64_t now)
 int
 stor_user_delete(struct stor_db *db, int64_t id)
 {
-    sqlite3_stmt *st;
-    int rc;
-
-    if ((rc = stor_db_begin(db)) < 0)
-        return rc;
-    /* memberships name principals without a foreign key (users or groups) */
-    st = stor_sql(db, "DELETE FROM group_members WHERE kind = 'user' AND principal = ?1");
-    if (st != NULL)
-        sqlite3_bind_int64(st, 1, id);
-    if ((rc = stor_exec(db, st, __func__)) < 0)
-        goto fail;
-    st = stor_sql(db, "DELETE FROM users WHERE id = ?1");
-    if (st != NULL)
-        sqlite3_bind_int64(st, 1, id);
-    if ((rc = stor_change(db, st, __func__)) < 0)
-        goto fail;
-    return stor_db_commit(db);
-fail:
-    stor_db_rollback(db);
-    return rc;
+    return stor_principal_delete(db, STOR_KIND_USER, id);
 }
 
 int

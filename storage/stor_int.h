@@ -77,6 +77,9 @@ void stor_stmt_done(sqlite3_stmt *st);
 /* Maps an SQLite result code to a negative errno (and logs faults). */
 int stor_sqlite_err(struct stor_db *db, int rc, const char *what);
 
+/* Removes a user or group row and the group entries that name it. */
+int stor_principal_delete(struct stor_db *db, enum stor_kind kind, int64_t id);
+
 /* Removes the directory name under parentfd and everything in it. */
 int stor_tree_remove(int parentfd, const char *name);
 
