@@ -893,7 +893,10 @@ acl_repo_visible(struct acl_engine *e, int64_t user, const struct stor_repo *rep
     if (repo == NULL || user <= 0)
         return false;
     pthread_rwlock_rdlock(&e->lock);
-    if ((u = acl_map_get(&e->pic->users, user)) != NULL)
+    /* a grant on the root (the usual case) answers without walking the others */
+    if (acl_pic_faculties(e->pic, user, repo->id, "") != 0)
+        v = true;
+    else if ((u = acl_map_get(&e->pic->users, user)) != NULL)
         v = acl_pic_below(e->pic, u, repo->id, "", 0);
     pthread_rwlock_unlock(&e->lock);
     return v;
@@ -1029,6 +1032,33 @@ bool
 acl_engine_in_group(struct acl_engine *e, int64_t user, int64_t gid)
 {
     return acl_engine_eff_flag(e, user, gid, ACL_EFF_ENTRY);
+}
+
+bool
+acl_engine_peers(struct acl_engine *e, int64_t a, int64_t b)
+{
+    const struct acl_user *ua, *ub;
+    bool v = a == b;
+
+    pthread_rwlock_rdlock(&e->lock);
+    ua = acl_map_get(&e->pic->users, a);
+    ub = acl_map_get(&e->pic->users, b);
+    /* both sorted by group id: walk them side by side */
+    for (size_t i = 0, j = 0; !v && ua != NULL && ub != NULL && i < ua->neff && j < ub->neff;) {
+        if (ua->eff[i].gid < ub->eff[j].gid) {
+            i++;
+        } else if (ua->eff[i].gid > ub->eff[j].gid) {
+            j++;
+        } else {
+            const struct acl_group *g = acl_map_get(&e->pic->groups, ua->eff[i].gid);
+
+            v = (ua->eff[i].fac & ub->eff[j].fac & ACL_EFF_MEMBER) && g != NULL && !g->personal;
+            i++;
+            j++;
+        }
+    }
+    pthread_rwlock_unlock(&e->lock);
+    return v;
 }
 
 bool

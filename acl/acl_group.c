@@ -57,13 +57,8 @@ acl_group_visible(struct acl_ident *x, uint32_t ufac, const struct stor_group *g
         struct cf_pool *pool = cf_pool_new(512);
         bool seen = false;
 
-        if (stor_user_get_by_id(x->db, g->owner, pool, &u) == 0) {
-            enum stor_user_scope sc = acl_user_scope(ufac);
-
-            seen = sc == STOR_USERS_ALL || u.id == x->actor_id;
-            if (!seen && sc == STOR_USERS_PEERS)
-                seen = stor_users_visible(x->db, x->actor_id, u.id);
-        }
+        if (stor_user_get_by_id(x->db, g->owner, pool, &u) == 0)
+            seen = acl_user_seen(x, ufac, u.id);
         cf_pool_free(pool);
         return seen;
     }

@@ -260,6 +260,20 @@ acl_user_scope(uint32_t faculties)
 }
 
 bool
+acl_user_seen(struct acl_ident *x, uint32_t ufac, int64_t user)
+{
+    switch (acl_user_scope(ufac)) {
+    case STOR_USERS_ALL:
+        return true;
+    case STOR_USERS_PEERS:
+        return user == x->actor_id ||
+               (x->engine != NULL && acl_engine_peers(x->engine, x->actor_id, user));
+    default:
+        return user == x->actor_id;
+    }
+}
+
+bool
 acl_user_may_login(const struct stor_user *u, int64_t now, char *why, size_t whylen)
 {
     if (strcmp(u->status, "active") == 0)

@@ -343,35 +343,13 @@ cf_api_user_json(const struct stor_user *u, bool full)
     return o;
 }
 
-struct cf_api_seen {
-    int64_t id;
-    bool found;
-};
-
-static int
-cf_api_seen_fn(void *arg, const struct stor_user *u)
-{
-    struct cf_api_seen *s = arg;
-
-    s->found = u->id == s->id;
-    return 1;
-}
-
 int
 cf_api_user_lookup(struct cf_api_call *c, const char *login, struct stor_user *u)
 {
-    enum stor_user_scope scope = acl_user_scope(c->faculties);
     int rc = stor_user_get(c->ctx->db, cf_str_from(login), c->req->pool, u);
 
-    if (rc == 0 && scope != STOR_USERS_ALL && u->id != c->me.id) {
-        /* visible only when the listing would show him: ask it, for him alone */
-        struct cf_api_seen s = { u->id, false };
-
-        rc = stor_users_list(c->ctx->db, scope, c->me.id, u->login, NULL, 1000,
-                             cf_api_seen_fn, &s);
-        if (rc == 0 && !s.found)
-            rc = -ENOENT;
-    }
+    if (rc == 0 && !acl_user_seen(&c->x, c->faculties, u->id))
+        rc = -ENOENT;
     if (rc == -ENOENT) {
         /* the same answer whether he does not exist or may not be seen */
         return cf_api_error(c, 404, "not_found", "there is no such user");

@@ -41,6 +41,7 @@ struct cf_api_list {
     unsigned n, limit;
     bool more;
     char *last;
+    struct cf_api_call *c;      /* filters by what the caller may see; NULL: no filter */
     struct cf_pool *pool;
 };
 
@@ -49,6 +50,8 @@ cf_api_users_item(void *arg, const struct stor_user *u)
 {
     struct cf_api_list *l = arg;
 
+    if (l->c != NULL && !acl_user_seen(&l->c->x, l->c->faculties, u->id))
+        return 0;
     if (l->n == l->limit) {
         l->more = true;         /* one more than asked: there is a next page */
         return 1;
@@ -70,8 +73,9 @@ cf_api_users_list(struct cf_api_call *c)
         return 400;
     l.limit = (unsigned)limit;
     l.items = json_array();
+    l.c = c;
     rc = stor_users_list(c->ctx->db, acl_user_scope(c->faculties), c->me.id,
-                         cf_api_query(c, "q"), cf_api_query(c, "cursor"), l.limit + 1,
+                         cf_api_query(c, "q"), cf_api_query(c, "cursor"), UINT32_MAX,
                          cf_api_users_item, &l);
     if (rc < 0) {
         json_decref(l.items);

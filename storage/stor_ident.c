@@ -140,40 +140,13 @@ stor_users_count_role(struct stor_db *db, const char *role, int64_t *n)
     return rc == SQLITE_ROW ? 0 : stor_sqlite_err(db, rc, __func__);
 }
 
-bool
-stor_users_visible(struct stor_db *db, int64_t viewer, int64_t user)
-{
-    sqlite3_stmt *st = stor_sql(db,
-        "SELECT 1 FROM group_members a JOIN group_members b ON a.grp = b.grp "
-        "JOIN groups g ON g.id = a.grp AND g.personal = 0 "
-        "WHERE a.kind = 'user' AND a.principal = ?1 AND a.section = 'member' "
-        "AND b.kind = 'user' AND b.principal = ?2 AND b.section = 'member' LIMIT 1");
-    bool v;
-
-    if (st == NULL)
-        return false;
-    sqlite3_bind_int64(st, 1, viewer);
-    sqlite3_bind_int64(st, 2, user);
-    v = sqlite3_step(st) == SQLITE_ROW;
-    stor_stmt_done(st);
-    return v;
-}
-
 int
 stor_users_list(struct stor_db *db, enum stor_user_scope scope, int64_t viewer, const char *q,
                 const char *after, unsigned limit, stor_user_fn fn, void *arg)
 {
-    /*
-     * One statement for the three scopes: ?1 scope, ?2 viewer. A peer shares
-     * a group that is not a personal one with the viewer, as a member.
-     */
+    /* ?1: only the viewer ?2 himself (STOR_USERS_SELF) */
     sqlite3_stmt *st = stor_sql(db,
-        "SELECT " STOR_USER_COLS " FROM users u WHERE "
-        "(?1 = 0 OR u.id = ?2 OR (?1 = 1 AND EXISTS ("
-        "  SELECT 1 FROM group_members a JOIN group_members b ON a.grp = b.grp "
-        "  JOIN groups g ON g.id = a.grp AND g.personal = 0 "
-        "  WHERE a.kind = 'user' AND a.principal = ?2 AND a.section = 'member' "
-        "  AND b.kind = 'user' AND b.principal = u.id AND b.section = 'member'))) "
+        "SELECT " STOR_USER_COLS " FROM users u WHERE (?1 = 0 OR u.id = ?2) "
         "AND (?3 IS NULL OR instr(lower(u.login), lower(?3)) > 0 "
         "  OR instr(lower(u.display_name), lower(?3)) > 0 "
         "  OR instr(lower(u.email), lower(?3)) > 0) "
@@ -185,7 +158,7 @@ stor_users_list(struct stor_db *db, enum stor_user_scope scope, int64_t viewer, 
     if (st == NULL)
         return -EIO;
     pool = cf_pool_new(4096);
-    sqlite3_bind_int(st, 1, (int)scope);
+    sqlite3_bind_int(st, 1, scope == STOR_USERS_SELF);
     sqlite3_bind_int64(st, 2, viewer);
     if (q != NULL && q[0] != '\0')
         sqlite3_bind_text(st, 3, q, -1, SQLITE_TRANSIENT);

@@ -116,6 +116,11 @@ unsigned acl_engine_group_faculties(struct acl_engine *e, int64_t user, int64_t 
 bool acl_engine_is_member(struct acl_engine *e, int64_t user, int64_t gid);
 /* True if user has any entry in gid (a member, nested or direct, or in other permissions). */
 bool acl_engine_in_group(struct acl_engine *e, int64_t user, int64_t gid);
+/*
+ * True if users a and b are both members (directly or through nesting) of
+ * some group that is not a personal one: an external user sees such peers.
+ */
+bool acl_engine_peers(struct acl_engine *e, int64_t a, int64_t b);
 /* True if making child a member of parent would close a cycle (or child == parent). */
 bool acl_engine_would_cycle(struct acl_engine *e, int64_t child, int64_t parent);
 

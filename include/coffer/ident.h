@@ -138,6 +138,12 @@ bool acl_user_may_login(const struct stor_user *u, int64_t now, char *why, size_
 uint32_t acl_role_faculties(struct stor_db *db, const char *name, bool *require_2fa);
 /* Which users someone with these faculties may see (GET /api/v1/users). */
 enum stor_user_scope acl_user_scope(uint32_t faculties);
+/*
+ * True if the actor of x, with user faculties ufac, may see user: everyone
+ * (administrators, internal users), himself and the users sharing a group
+ * with him through the engine (external), himself only (guests).
+ */
+bool acl_user_seen(struct acl_ident *x, uint32_t ufac, int64_t user);
 
 /* ---- secrets shown once ---- */
 

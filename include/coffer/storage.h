@@ -108,15 +108,14 @@ int stor_user_touch_login(struct stor_db *db, int64_t id, int64_t now);
 /* Removes the user and everything keyed by him (credentials, his personal group). */
 int stor_user_delete(struct stor_db *db, int64_t id);
 
-/* True if viewer and user share a non-personal group as members (STOR_USERS_PEERS). */
-bool stor_users_visible(struct stor_db *db, int64_t viewer, int64_t user);
 /* Counts the active users holding role. */
 int stor_users_count_role(struct stor_db *db, const char *role, int64_t *n);
 
 /* Which users a listing may show. */
 enum stor_user_scope {
     STOR_USERS_ALL,
-    STOR_USERS_PEERS,           /* himself and those sharing a non-personal group with him */
+    STOR_USERS_PEERS,           /* himself and those sharing a group with him: storage lists
+                                   all, the caller filters with acl_engine_peers() */
     STOR_USERS_SELF,
 };
 typedef int (*stor_user_fn)(void *arg, const struct stor_user *u);
