@@ -878,7 +878,7 @@ acl_pic_below(const struct acl_pic *p, const struct acl_user *u, int64_t repo, c
         if (plen > 0 && !(n->plen >= plen && memcmp(n->path, path, plen) == 0 &&
                           (n->plen == plen || n->path[plen] == '/')))
             continue;
-        if (u == NULL || acl_gnode_faculties(p, n, u) != 0)
+        if (u == NULL || (acl_gnode_faculties(p, n, u) & ACL_READ))
             return true;
     }
     return false;
@@ -894,12 +894,30 @@ acl_repo_visible(struct acl_engine *e, int64_t user, const struct stor_repo *rep
         return false;
     pthread_rwlock_rdlock(&e->lock);
     /* a grant on the root (the usual case) answers without walking the others */
-    if (acl_pic_faculties(e->pic, user, repo->id, "") != 0)
+    if (acl_pic_faculties(e->pic, user, repo->id, "") & ACL_READ)
         v = true;
     else if ((u = acl_map_get(&e->pic->users, user)) != NULL)
         v = acl_pic_below(e->pic, u, repo->id, "", 0);
     pthread_rwlock_unlock(&e->lock);
     return v;
+}
+
+unsigned
+acl_engine_reach(struct acl_engine *e, int64_t user, const struct stor_repo *repo)
+{
+    const struct acl_repo_grants *rg;
+    const struct acl_user *u;
+    unsigned f = 0;
+
+    if (repo == NULL || user <= 0)
+        return 0;
+    pthread_rwlock_rdlock(&e->lock);
+    u = acl_map_get(&e->pic->users, user);
+    rg = acl_map_get(&e->pic->repos, repo->id);
+    for (size_t i = 0; u != NULL && rg != NULL && i < rg->n; i++)
+        f |= acl_gnode_faculties(e->pic, rg->v[i], u);
+    pthread_rwlock_unlock(&e->lock);
+    return f;
 }
 
 bool
@@ -912,7 +930,7 @@ acl_path_visible(struct acl_engine *e, int64_t user, const struct stor_repo *rep
     if (repo == NULL || user <= 0)
         return false;
     pthread_rwlock_rdlock(&e->lock);
-    if (acl_pic_faculties(e->pic, user, repo->id, path) != 0)
+    if (acl_pic_faculties(e->pic, user, repo->id, path) & ACL_READ)
         v = true;
     else if ((u = acl_map_get(&e->pic->users, user)) != NULL)
         v = acl_pic_below(e->pic, u, repo->id, path, strlen(path));
@@ -1284,10 +1302,16 @@ acl_engine_roles_reload(struct acl_engine *e, struct stor_db *db)
     }
     pthread_rwlock_wrlock(&e->lock);
     /* indexes held by entries and grants must stay valid: update in place, append new */
-    for (size_t i = 0; i < g.n; i++)
-        e->pic->groles.v[acl_role_intern(&e->pic->groles, g.v[i].name)].fac = g.v[i].fac;
-    for (size_t i = 0; i < el.n; i++)
-        e->pic->eroles.v[acl_role_intern(&e->pic->eroles, el.v[i].name)].fac = el.v[i].fac;
+    for (size_t i = 0; i < g.n; i++) {
+        int k = acl_role_intern(&e->pic->groles, g.v[i].name);   /* may grow the array */
+
+        e->pic->groles.v[k].fac = g.v[i].fac;
+    }
+    for (size_t i = 0; i < el.n; i++) {
+        int k = acl_role_intern(&e->pic->eroles, el.v[i].name);
+
+        e->pic->eroles.v[k].fac = el.v[i].fac;
+    }
     /* a role that is gone leaves no faculty */
     for (size_t i = 0; i < e->pic->groles.n; i++)
         if (acl_role_index(&g, e->pic->groles.v[i].name) < 0)

@@ -519,6 +519,10 @@ acl_repo_update(struct acl_ident *x, uint32_t ufac, struct stor_repo *repo, uint
         goto fail;
     if (owner > 0 && (rc = stor_repo_set_owner(x->repos, x->db, repo, owner)) < 0)
         goto fail;
+    if (quota == UINT64_MAX && owner <= 0) {
+        stor_db_rollback(x->db);
+        return 0;               /* nothing to change */
+    }
     acl_audit(x, "repository.update", repo->name,
               quota != UINT64_MAX ? (owner > 0 ? "quota, owner" : "quota") : "owner");
     if ((rc = stor_db_commit(x->db)) < 0)

@@ -6,6 +6,12 @@
  * "dav/"; "/dav/" lists the repositories the caller may see; everything
  * below "/dav/<repo>/" is files. A collection answers at its URL with or
  * without the trailing slash, never with a redirect (CLIENTS.md 2).
+ *
+ * Access: dav_allowed() is the one place a method asks acl; its answer
+ * follows DESIGN.md's rule, 403 for a refusal of what the caller may see
+ * and 404 for what he may not (acl_path_visible), so that a hidden name
+ * and a missing one answer alike. dav_allowed_below() extends a Depth:
+ * infinity question to every member of a tree before anything is done.
  */
 #include "config.h"
 
@@ -159,7 +165,10 @@ dav_resolve(struct dav_req *d, const struct dav_path *url, struct dav_res *out)
     }
     out->exists = rc == 0;
     if (rc < 0 && rc != -ENOENT && rc != -ENOTDIR) {
-        /* a link or a special file: it is there, but not ours to serve */
+        /* a link or a special file: it is there, but not ours to serve;
+         * where the caller may not look, it is not there at all */
+        if (!acl_path_visible(d->ctx->acl, d->req->user_id, out->repo, out->path))
+            return 404;
         if (rc == -ELOOP || rc == -EPERM)
             return 403;
         return dav_status_from_stor(rc, 404);
@@ -211,17 +220,214 @@ dav_url_to_path(struct dav_req *d, struct cf_str url, struct dav_path *out)
     return dav_path_normalize(d->req->pool, path, d->ctx->conf->max_path, out);
 }
 
+const char *
+dav_parent_path(struct dav_req *d, const char *path)
+{
+    const char *slash = strrchr(path, '/');
+
+    return slash ? cf_pool_strndup(d->req->pool, path, (size_t)(slash - path)) : "";
+}
+
 int
 dav_allowed(struct dav_req *d, const struct dav_res *r, unsigned want)
 {
+    struct acl_engine *e = d->ctx->acl;
+    int64_t user = d->req->user_id;
+    const char *path = r->path;
+    unsigned need = want & ACL_ALL;
+
     if (r->kind != DAV_REPO)
         return 0;       /* the virtual collections show only what is visible */
-    if (acl_check(d->ctx->acl, d->req->user_id, r->repo, r->path, want))
+    if ((want & DAV_A_NEW) && path[0] != '\0' &&
+        (!r->exists || !acl_path_visible(e, user, r->repo, path))) {
+        /*
+         * RFC 3744 Appendix B: creating a member is DAV:bind on the parent
+         * collection, which is ACL_WRITE there. A hidden resource is
+         * treated as unmapped, so the answer says nothing of it.
+         */
+        path = dav_parent_path(d, path);
+        need = ACL_WRITE;
+    }
+    if (need == 0 ? acl_path_visible(e, user, r->repo, path)
+                  : acl_check(e, user, r->repo, path, need))
         return 0;
-    if (!acl_check(d->ctx->acl, d->req->user_id, r->repo, r->path, ACL_READ))
+    /* DESIGN.md: refusing what he may see is 403, what he may not see 404 */
+    if (need == 0 || !acl_path_visible(e, user, r->repo, path))
         return 404;
     d->req->err_msg = "you do not have permission for this";
     return 403;
+}
+
+unsigned
+dav_faculties(struct dav_req *d, const struct dav_res *r)
+{
+    if (r->kind != DAV_REPO)
+        return ACL_READ;
+    return acl_engine_faculties(d->ctx->acl, d->req->user_id, r->repo, r->path);
+}
+
+void
+dav_refusals_init(struct dav_refusals *x)
+{
+    memset(x, 0, sizeof(*x));
+    cf_buf_init(&x->body);
+    cf_buf_init(&x->named);
+}
+
+void
+dav_refusals_release(struct dav_refusals *x)
+{
+    cf_buf_release(&x->body);
+    cf_buf_release(&x->named);
+}
+
+/* Names path in x once (403), unless it was named already. */
+static void
+dav_refusals_add(struct dav_refusals *x, const struct stor_repo *repo, const char *path,
+                 bool is_dir)
+{
+    for (size_t off = 0; off < x->named.len;) {
+        const char *p = x->named.data + off;
+
+        if (strcmp(p, path) == 0)
+            return;
+        off += strlen(p) + 1;
+    }
+    if (x->n++ >= 1000)
+        return;     /* enough to act on; the rest are like these */
+    cf_buf_add(&x->named, path, strlen(path) + 1);
+    cf_buf_adds(&x->body, "<D:response><D:href>");
+    dav_href_path(&x->body, repo, path, is_dir);
+    cf_buf_adds(&x->body, "</D:href>");
+    dav_xml_status(&x->body, 403);
+    cf_buf_adds(&x->body, "</D:response>");
+}
+
+struct dav_below {
+    struct dav_req *d;
+    const struct dav_res *root;
+    unsigned want;
+    struct dav_refusals *x;
+    char path[4200];
+};
+
+#define DAV_BELOW_MAXDEPTH 256
+
+/* A member the caller may not do want with: named, or its nearest visible ancestor. */
+static void
+dav_below_refuse(struct dav_below *w, const char *path, bool is_dir)
+{
+    struct acl_engine *e = w->d->ctx->acl;
+    int64_t user = w->d->req->user_id;
+    size_t rootlen = strlen(w->root->path);
+    char anc[sizeof(w->path)];
+
+    if (acl_path_visible(e, user, w->root->repo, path)) {
+        dav_refusals_add(w->x, w->root->repo, path, is_dir);
+        return;
+    }
+    /* never a hidden name: climb to the nearest ancestor he may see */
+    snprintf(anc, sizeof(anc), "%s", path);
+    for (;;) {
+        char *slash = strrchr(anc, '/');
+
+        if (slash == NULL || (size_t)(slash - anc) <= rootlen) {
+            w->x->root = true;      /* that is the request root itself */
+            return;
+        }
+        *slash = '\0';
+        if (acl_path_visible(e, user, w->root->repo, anc)) {
+            dav_refusals_add(w->x, w->root->repo, anc, true);
+            return;
+        }
+    }
+}
+
+/* Walks the collection at w->path (len bytes), depth levels below the root. */
+static void
+dav_below_walk(struct dav_below *w, size_t len, int depth)
+{
+    struct stor_dir *dir;
+    struct stor_stat st;
+    const char *name;
+
+    if (depth >= DAV_BELOW_MAXDEPTH || stor_dir_open(w->root->repo, w->path, &dir) < 0)
+        return;     /* what cannot be walked cannot be acted on either */
+    while (stor_dir_next(dir, &name, &st) > 0) {
+        int n = snprintf(w->path + len, sizeof(w->path) - len, "%s%s", len ? "/" : "", name);
+
+        if (n < 0 || (size_t)n >= sizeof(w->path) - len)
+            continue;
+        if (!acl_check(w->d->ctx->acl, w->d->req->user_id, w->root->repo, w->path, w->want))
+            dav_below_refuse(w, w->path, st.is_dir);
+        if (st.is_dir)
+            dav_below_walk(w, len + (size_t)n, depth + 1);
+        w->path[len] = '\0';
+    }
+    stor_dir_close(dir);
+}
+
+void
+dav_allowed_below(struct dav_req *d, const struct dav_res *r, unsigned want,
+                  struct dav_refusals *x)
+{
+    struct dav_below w = { .d = d, .root = r, .want = want & ACL_ALL, .x = x };
+    int n;
+
+    if (r->kind != DAV_REPO || !r->exists || !r->st.is_dir)
+        return;
+    /*
+     * Without a grant at or below r, every member holds exactly what r
+     * holds (grants inherit downwards), which the caller checked already.
+     */
+    if (!acl_engine_has_grants_below(d->ctx->acl, r->repo, r->path))
+        return;
+    n = snprintf(w.path, sizeof(w.path), "%s", r->path);
+    if (n < 0 || (size_t)n >= sizeof(w.path))
+        return;
+    dav_below_walk(&w, (size_t)n, 0);
+}
+
+int
+dav_refusals_finish(struct dav_req *d, struct dav_refusals *x, const struct dav_res *failed)
+{
+    struct cf_buf b = CF_BUF_INIT;
+
+    if (x->root) {
+        d->req->err_msg = "you do not have permission for everything this touches";
+        return 403;
+    }
+    if (x->n == 0)
+        return 0;
+    dav_xml_head(&b);
+    cf_buf_adds(&b, "<D:multistatus xmlns:D=\"DAV:\">");
+    cf_buf_add(&b, x->body.data, x->body.len);
+    if (failed != NULL) {
+        cf_buf_adds(&b, "<D:response><D:href>");
+        dav_href(&b, failed);
+        cf_buf_adds(&b, "</D:href>");
+        dav_xml_status(&b, 424);
+        cf_buf_adds(&b, "</D:response>");
+    }
+    cf_buf_adds(&b, "</D:multistatus>\n");
+    cf_resp_reset(d->req);
+    cf_resp_header(d->req, "Content-Type", "application/xml; charset=utf-8");
+    cf_resp_addbuf(d->req, &b);
+    cf_buf_release(&b);
+    return 207;
+}
+
+void
+dav_grants_follow(struct dav_req *d, const struct stor_repo *a, const struct stor_repo *b)
+{
+    int rc;
+
+    if (a != NULL && (rc = acl_engine_reload_grants(d->ctx->acl, d->ctx->db, a)) < 0)
+        CF_LOG(CF_LOG_ERR, "%s: rereading the grants of '%s': %s", __func__, a->name,
+               strerror(-rc));
+    if (b != NULL && b != a && (rc = acl_engine_reload_grants(d->ctx->acl, d->ctx->db, b)) < 0)
+        CF_LOG(CF_LOG_ERR, "%s: rereading the grants of '%s': %s", __func__, b->name,
+               strerror(-rc));
 }
 
 int

@@ -315,6 +315,11 @@ dav_if_resolve(void *arg, struct cf_str tag, struct dav_if_state *st)
     ir->d = d;
     if (dav_url_to_path(d, tag, &url) != 0 || dav_resolve(d, &url, &ir->res) != 0)
         return -1;
+    /* a resource he may not see answers as a missing one: no state, no etag */
+    if (ir->res.exists && dav_allowed(d, &ir->res, DAV_A_VISIBLE) != 0) {
+        ir->res.exists = false;
+        memset(&ir->res.st, 0, sizeof(ir->res.st));
+    }
     dav_if_state_of(ir, st);
     return 0;
 }

@@ -2,7 +2,9 @@
  * dav_index.c: what a browser sees for GET on a collection (CLIENTS.md 9):
  * the members sorted folders first, names HTML-escaped, links
  * percent-encoded, UTF-8 throughout. AppleDouble and .DS_Store files are
- * hidden like in listings.
+ * hidden like in listings. Access as in PROPFIND: only the members the
+ * caller may see (acl_path_visible), a folder on the way to something
+ * granted to him included.
  */
 #include "config.h"
 
@@ -61,7 +63,9 @@ dav_ix_repo_cb(struct stor_repo *r, void *arg)
     struct stor_stat st;
 
     if (acl_repo_visible(x->d->ctx->acl, x->d->req->user_id, r) && stor_stat(r, "", &st) == 0)
-        dav_ix_add(x->ix, r->name, true, 0, st.mtime.tv_sec);
+        dav_ix_add(x->ix, r->name, true, 0,
+                   acl_check(x->d->ctx->acl, x->d->req->user_id, r, "", ACL_READ)
+                       ? st.mtime.tv_sec : 0);
     return 0;
 }
 
@@ -110,9 +114,15 @@ dav_index(struct dav_req *d)
                 continue;
             int n = snprintf(path, sizeof(path), "%s%s%s", r->path, r->path[0] ? "/" : "",
                              name);
+            /* as PROPFIND: never a name he may not see; a folder on the
+             * way to something granted to him is listed */
             if (n < 0 || (size_t)n >= sizeof(path) ||
-                !acl_check(d->ctx->acl, req->user_id, r->repo, path, ACL_READ))
+                !acl_path_visible(d->ctx->acl, req->user_id, r->repo, path))
                 continue;
+            if (!acl_check(d->ctx->acl, req->user_id, r->repo, path, ACL_READ)) {
+                st.mtime.tv_sec = 0;    /* seen, not read: its name only */
+                st.size = 0;
+            }
             dav_ix_add(&ix, name, st.is_dir, st.size, st.mtime.tv_sec);
         }
         stor_dir_close(dir);

@@ -62,10 +62,62 @@ struct dav_req {
 int dav_resolve(struct dav_req *d, const struct dav_path *url, struct dav_res *out);
 
 /*
- * The single place WebDAV asks whether the caller may act: returns 0, 403
- * when he may see the resource but not do this, 404 when he may not see it.
+ * The single place WebDAV asks whether the caller may act on r (DESIGN.md,
+ * "The access model"). want is a set of ACL_* faculties the caller must
+ * hold on r, or DAV_A_VISIBLE for "he may see that it exists" (PROPFIND,
+ * the index view, UNLOCK). With DAV_A_NEW, a resource that is unmapped,
+ * or mapped but hidden from the caller (so that, to him, it does not
+ * exist), is a new member of its parent collection: what is asked then is
+ * ACL_WRITE on the parent (RFC 3744 Appendix B: PUT, MKCOL, LOCK, COPY and
+ * MOVE to a new URL need DAV:bind on the parent collection).
+ *
+ * Returns 0; 403 when he may see what was asked about but not do this;
+ * 404 when he may not see it (so a hidden name and a missing one answer
+ * alike).
  */
+#define DAV_A_VISIBLE 0u
+#define DAV_A_NEW (1u << 16)
 int dav_allowed(struct dav_req *d, const struct dav_res *r, unsigned want);
+
+/*
+ * Depth: infinity on a collection: checks, before anything is done, that
+ * every member below r allows want too. Refused members are collected in
+ * refusals, to be answered with dav_refusals_finish().
+ */
+struct dav_refusals {
+    struct cf_buf body;         /* <D:response> elements, 403 each */
+    struct cf_buf named;        /* paths named so far, NUL-separated */
+    size_t n;
+    bool root;                  /* a hidden member whose nearest visible
+                                   ancestor is a request root */
+};
+void dav_refusals_init(struct dav_refusals *x);
+void dav_refusals_release(struct dav_refusals *x);
+void dav_allowed_below(struct dav_req *d, const struct dav_res *r, unsigned want,
+                       struct dav_refusals *x);
+/*
+ * Turns what dav_allowed_below() collected into the answer: 0 when
+ * nothing was refused; 403 when a hidden member can only be reported as
+ * the request root; otherwise 207 with each refused member (403) and,
+ * when failed is not NULL, failed itself as 424 Failed Dependency.
+ */
+int dav_refusals_finish(struct dav_req *d, struct dav_refusals *x, const struct dav_res *failed);
+
+/* The faculties the caller holds on r (ACL_READ on the virtual collections). */
+unsigned dav_faculties(struct dav_req *d, const struct dav_res *r);
+
+/*
+ * After a MOVE or DELETE (or the removal of an overwritten destination)
+ * whose tree held grants, once the metadata change committed: rereads
+ * the grants of repository a and of b (NULL, or a again, for none), so
+ * that the engine's picture follows the file ids the database moved or
+ * dropped. A failure is logged; the picture then lags until the next
+ * reload, and the database stays right.
+ */
+void dav_grants_follow(struct dav_req *d, const struct stor_repo *a, const struct stor_repo *b);
+
+/* The parent of a repo-relative path ("" for a top-level name), from the pool. */
+const char *dav_parent_path(struct dav_req *d, const char *path);
 
 /*
  * Turns a Destination value or an If-header resource tag (an absolute URL

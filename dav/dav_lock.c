@@ -126,7 +126,16 @@ dav_lock_finish(struct dav_req *d)
         req->err_msg = "LOCK takes Depth 0 or infinity";
         return 400;     /* RFC 4918 9.10.3 */
     }
-    if ((rc = dav_allowed(d, &d->res, ACL_WRITE)) != 0)
+    /*
+     * A write lock keeps others from writing, so it takes ACL_WRITE on the
+     * resource (RFC 3744 3.2: DAV:write controls the methods that lock).
+     * RFC 4918 7.3 / 9.10.4: a LOCK on an unmapped URL creates an empty
+     * resource there, a new member of the parent collection: it asks what
+     * a PUT of a new file asks, ACL_WRITE on the parent (RFC 3744
+     * Appendix B: DAV:bind on the parent), never only a right on a name
+     * that does not exist yet.
+     */
+    if ((rc = dav_allowed(d, &d->res, ACL_WRITE | DAV_A_NEW)) != 0)
         return rc;
     if (req->body.len == 0) {
         if (!d->res.exists)
@@ -171,6 +180,23 @@ dav_lock_finish(struct dav_req *d)
     if (lk.scope == 0 || !has_type) {
         req->err_msg = "lockinfo needs a lockscope (exclusive or shared) and locktype write";
         return 400;
+    }
+    if (depth == DAV_DEPTH_INFINITY && d->res.exists && d->res.st.is_dir) {
+        /*
+         * A Depth: infinity lock covers every member: each must allow
+         * ACL_WRITE, checked before the lock is taken. RFC 4918 9.10.3
+         * (and 9.10.9's example): a 207 naming the refused members (403)
+         * and, since they are not the resource requested, the Request-URI
+         * with 424 Failed Dependency.
+         */
+        struct dav_refusals x;
+
+        dav_refusals_init(&x);
+        dav_allowed_below(d, &d->res, ACL_WRITE, &x);
+        rc = dav_refusals_finish(d, &x, &d->res);
+        dav_refusals_release(&x);
+        if (rc != 0)
+            return rc;
     }
     /* the If header is evaluated; lock tokens are not needed to take a lock */
     if ((rc = dav_check_write(d, &d->res, d->res.exists ? 0 : DAV_W_MEMBERSHIP, NULL)) != 0)
@@ -229,7 +255,9 @@ dav_unlock(struct dav_req *d)
         req->err_msg = "UNLOCK needs a Lock-Token header";
         return 400;
     }
-    if ((rc = dav_allowed(d, &d->res, ACL_READ)) != 0)
+    /* RFC 3744 3.5: the lock's owner may always UNLOCK (and here nobody
+     * else may): he need only still see the resource */
+    if ((rc = dav_allowed(d, &d->res, DAV_A_VISIBLE)) != 0)
         return rc;
     memcpy(tok, token.p, token.len);
     tok[token.len] = '\0';

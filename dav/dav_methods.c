@@ -5,6 +5,22 @@
  * Every method that changes state evaluates the If header and the locks
  * through dav_check_write(), asks acl through dav_allowed(), and turns
  * storage errors into statuses through dav_status_from_stor().
+ *
+ * What each method asks (DESIGN.md, "The access model"; RFC 3744
+ * Appendix B gives the same shape in DAV privileges):
+ *   GET, HEAD      ACL_READ on a file; on a collection, only that he may
+ *                  see it (the index then lists what he may see in it)
+ *   PUT            ACL_WRITE on the file; on the parent for a new one
+ *   MKCOL          ACL_WRITE on the parent
+ *   DELETE         ACL_DELETE on it and on every member below
+ *   COPY           source: ACL_READ (every member for Depth: infinity);
+ *                  destination: ACL_WRITE on its parent when new, ACL_WRITE
+ *                  and ACL_DELETE on it (and ACL_DELETE below) when it is
+ *                  overwritten; across repositories alike
+ *   MOVE           as COPY, with ACL_DELETE on the source too
+ * Trees are checked whole before anything is done. A resource the caller
+ * may not see answers as a missing one. Quota (RFC 4331): a PUT, COPY or
+ * MOVE that would take a repository past its quota is a 507.
  */
 #include "config.h"
 
@@ -73,7 +89,9 @@ dav_get(struct dav_req *d)
 
     if (!r->exists)
         return 404;
-    if ((rc = dav_allowed(d, r, ACL_READ)) != 0)
+    /* a collection he may only see (on the way to something granted) is
+     * listed with what he may see in it, as PROPFIND lists it */
+    if ((rc = dav_allowed(d, r, r->st.is_dir ? DAV_A_VISIBLE : ACL_READ)) != 0)
         return rc;
     if (r->st.is_dir || r->kind != DAV_REPO)
         return dav_index(d);
@@ -177,6 +195,37 @@ dav_parse_oc_mtime(struct cf_str v, struct timespec *out)
     return 0;
 }
 
+/*
+ * RFC 4331: true if writing size bytes in place of old ones would take
+ * repo past its quota (none when quota is 0).
+ */
+static bool
+dav_over_quota(struct stor_repo *repo, uint64_t old, uint64_t size)
+{
+    uint64_t used;
+
+    if (repo->quota == 0)
+        return false;
+    used = stor_repo_usage(repo);
+    used -= old < used ? old : used;
+    return size > repo->quota || used > repo->quota - size;
+}
+
+/* The bytes a COPY or MOVE of r would write (0 for a collection without its members). */
+static uint64_t
+dav_res_bytes(const struct dav_res *r, bool infinite)
+{
+    uint64_t n = 0;
+
+    if (!r->exists)
+        return 0;
+    if (!r->st.is_dir)
+        return r->st.size;
+    if (infinite && stor_tree_size(r->repo, r->path, &n) < 0)
+        return 0;
+    return n;
+}
+
 int
 dav_put_begin(struct dav_req *d)
 {
@@ -184,11 +233,21 @@ dav_put_begin(struct dav_req *d)
     struct dav_res *r = &d->res;
     const struct cf_str *h;
     char etag[80];
+    uint64_t expect;
     time_t t;
     int rc;
 
-    if (r->kind != DAV_REPO || (r->exists && r->st.is_dir) || r->path[0] == '\0') {
+    if (r->kind != DAV_REPO || r->path[0] == '\0') {
         /* RFC 4918 9.7.2: PUT on a collection */
+        cf_resp_header(req, "Allow", "OPTIONS, GET, HEAD, DELETE, PROPFIND, PROPPATCH, "
+                                     "MKCOL, COPY, MOVE, LOCK, UNLOCK");
+        req->err_msg = "a collection cannot be written with PUT";
+        return 405;
+    }
+    /* write on the file; for a new one, on its parent (RFC 3744 Appendix B) */
+    if ((rc = dav_allowed(d, r, ACL_WRITE | DAV_A_NEW)) != 0)
+        return rc;
+    if (r->exists && r->st.is_dir) {
         cf_resp_header(req, "Allow", "OPTIONS, GET, HEAD, DELETE, PROPFIND, PROPPATCH, "
                                      "MKCOL, COPY, MOVE, LOCK, UNLOCK");
         req->err_msg = "a collection cannot be written with PUT";
@@ -203,8 +262,6 @@ dav_put_begin(struct dav_req *d)
         req->err_msg = "PUT with Content-Range is not supported";
         return 400;
     }
-    if ((rc = dav_allowed(d, r, ACL_WRITE)) != 0)
-        return rc;
     if (r->exists)
         dav_etag(&r->st, etag);
     /* RFC 7232: If-Match, If-None-Match (* = create only), If-Unmodified-Since */
@@ -224,14 +281,20 @@ dav_put_begin(struct dav_req *d)
         }
         d->has_mtime = true;
     }
-    if (r->repo->quota > 0 && req->has_length) {
-        uint64_t used = stor_repo_usage(r->repo);
-        uint64_t old = r->exists ? r->st.size : 0;
-
-        if (used - (old < used ? old : used) + req->content_length > r->repo->quota) {
-            req->err_msg = "the repository's quota would be exceeded";
-            return 507;
-        }
+    /*
+     * RFC 4331 / RFC 4918 11.5: 507 before a byte is read when the length
+     * is known: Content-Length, or Finder's X-Expected-Entity-Length on a
+     * chunked body. Any other chunked body is measured at its end.
+     */
+    if (req->has_length) {
+        expect = req->content_length;
+    } else if ((h = cf_req_header(req, CF_STR("X-Expected-Entity-Length"))) == NULL ||
+               cf_parse_u64(cf_str_trim(*h).p, cf_str_trim(*h).len, UINT64_MAX, &expect) < 0) {
+        expect = 0;
+    }
+    if (dav_over_quota(r->repo, r->exists ? r->st.size : 0, expect)) {
+        req->err_msg = "the repository's quota would be exceeded";
+        return 507;
     }
     if ((rc = dav_check_write(d, r, DAV_W_TARGET | (r->exists ? 0 : DAV_W_MEMBERSHIP), NULL)))
         return rc;
@@ -269,6 +332,13 @@ dav_put_finish(struct dav_req *d)
         expect != req->body_received) {
         req->err_msg = "the body is shorter or longer than X-Expected-Entity-Length";
         return 400;
+    }
+    /* RFC 4331: what a chunked body came to, against the quota, before it lands */
+    if (dav_over_quota(d->res.repo, existed ? d->put.old_size : 0, req->body_received)) {
+        d->put_open = false;
+        stor_put_abort(&d->put);
+        req->err_msg = "the repository's quota would be exceeded";
+        return 507;
     }
     d->put_open = false;
     rc = stor_put_commit(&d->put, d->ctx->conf->fsync, d->has_mtime ? &d->mtime : NULL, &st);
@@ -343,6 +413,8 @@ static int
 dav_remove(struct dav_req *d, const struct dav_res *r, const struct cf_buf *locked)
 {
     struct dav_fail f = { .d = d, .repo = r->repo, .locked = locked };
+    /* grants go with the file ids the database drops (acl.h) */
+    bool grants = acl_engine_has_grants_below(d->ctx->acl, r->repo, r->path);
     int rc;
 
     cf_buf_init(&f.body);
@@ -356,6 +428,8 @@ dav_remove(struct dav_req *d, const struct dav_res *r, const struct cf_buf *lock
     } else {
         rc = dav_status_from_stor(rc, 404);
     }
+    if (grants)
+        dav_grants_follow(d, r->repo, NULL);
     cf_buf_release(&f.body);
     return rc;
 }
@@ -387,6 +461,21 @@ dav_delete(struct dav_req *d)
     }
     if ((rc = dav_allowed(d, r, ACL_DELETE)) != 0)
         return rc;
+    {
+        /*
+         * Every member goes, so every member must allow it, and the whole
+         * tree is checked before anything is removed. RFC 4918 9.6.1: the
+         * 207 names the members; 424 SHOULD NOT be given for DELETE.
+         */
+        struct dav_refusals x;
+
+        dav_refusals_init(&x);
+        dav_allowed_below(d, r, ACL_DELETE, &x);
+        rc = dav_refusals_finish(d, &x, NULL);
+        dav_refusals_release(&x);
+        if (rc != 0)
+            return rc;
+    }
     if ((rc = dav_check_write(d, r, DAV_W_TARGET | DAV_W_MEMBERSHIP | DAV_W_BELOW, &locked)))
         goto out;
     rc = dav_remove(d, r, &locked);
@@ -405,13 +494,15 @@ dav_mkcol(struct dav_req *d)
     struct dav_res *r = &d->res;
     int rc;
 
-    if (r->kind != DAV_REPO || r->exists) {
-        /* RFC 4918 9.3.1: MKCOL on an existing resource */
+    /* RFC 4918 9.3.1: MKCOL on an existing resource (one he may see: a
+     * hidden one is, to him, unmapped, and what he may do there decides) */
+    if (r->kind != DAV_REPO || (r->exists && dav_allowed(d, r, DAV_A_VISIBLE) == 0)) {
         cf_resp_header(d->req, "Allow", "OPTIONS, GET, HEAD, DELETE, PROPFIND, PROPPATCH, "
                                         "COPY, MOVE, LOCK, UNLOCK");
         return 405;
     }
-    if ((rc = dav_allowed(d, r, ACL_WRITE)) != 0)
+    /* RFC 3744 Appendix B: MKCOL is DAV:bind on the parent */
+    if ((rc = dav_allowed(d, r, ACL_WRITE | DAV_A_NEW)) != 0)
         return rc;
     if ((rc = dav_check_write(d, r, DAV_W_TARGET | DAV_W_MEMBERSHIP, NULL)) != 0)
         return rc;
@@ -440,7 +531,10 @@ dav_copymove(struct dav_req *d)
     struct dav_res *src = &d->res, dst;
     struct dav_path url;
     const struct cf_str *h;
-    bool move = req->method == CF_M_MOVE, overwrite = true, existed;
+    bool move = req->method == CF_M_MOVE, overwrite = true, existed, grants;
+    /* the source is read, and for MOVE also removed (RFC 3744 Appendix B:
+     * DAV:unbind, which is ACL_DELETE on what goes) */
+    unsigned src_want = ACL_READ | (move ? ACL_DELETE : 0);
     int depth = DAV_DEPTH_INFINITY, rc;
     struct dav_fail f = { .d = d };
 
@@ -450,6 +544,9 @@ dav_copymove(struct dav_req *d)
     }
     if (!src->exists)
         return 404;
+    /* before anything that could tell a hidden source from a missing one */
+    if ((rc = dav_allowed(d, src, src_want)) != 0)
+        return rc;
     if ((h = cf_req_header(req, CF_STR("Destination"))) == NULL) {
         req->err_msg = "a Destination header is required";
         return 400;
@@ -489,11 +586,41 @@ dav_copymove(struct dav_req *d)
         req->err_msg = "the destination contains the source";
         return 403;
     }
-    if ((rc = dav_allowed(d, src, move ? ACL_READ | ACL_DELETE : ACL_READ)) != 0)
-        return rc;
-    if ((rc = dav_allowed(d, &dst, dst.exists ? ACL_WRITE | ACL_DELETE : ACL_WRITE)) != 0)
+    /*
+     * The destination: a new member needs ACL_WRITE on its parent (DAV:bind);
+     * one that is overwritten is replaced and removed, so ACL_WRITE and
+     * ACL_DELETE on it. A parent he may not see is, to him, a missing one:
+     * 409 (RFC 4918 9.8.5), as for a repository he may not see.
+     */
+    rc = dav_allowed(d, &dst, ACL_WRITE | ACL_DELETE | DAV_A_NEW);
+    if (rc == 404) {
+        req->err_msg = "the destination's parent collection does not exist";
+        return 409;
+    }
+    if (rc != 0)
         return rc;
     existed = dst.exists;
+    {
+        /*
+         * Depth: infinity: every member of the source, and every member of
+         * an overwritten destination, must allow it too; both trees are
+         * checked before anything is done. RFC 4918 9.8.5 / 9.9.4: the 207
+         * names each refused member by "the most appropriate of the source
+         * and destination URLs"; as in 9.8.8's example, the Request-URI is
+         * not listed (no 424: the RFC asks for one only with LOCK).
+         */
+        struct dav_refusals x;
+
+        dav_refusals_init(&x);
+        if (depth == DAV_DEPTH_INFINITY)
+            dav_allowed_below(d, src, src_want, &x);
+        if (existed && overwrite)
+            dav_allowed_below(d, &dst, ACL_DELETE, &x);
+        rc = dav_refusals_finish(d, &x, NULL);
+        dav_refusals_release(&x);
+        if (rc != 0)
+            return rc;
+    }
     if (existed && !overwrite) {
         req->err_msg = "the destination exists and Overwrite is F";
         return 412;     /* RFC 4918 9.8.4, 9.9.3 */
@@ -512,6 +639,16 @@ dav_copymove(struct dav_req *d)
             }
         }
     }
+    /*
+     * RFC 4331: the bytes written into the destination's repository, less
+     * those of what they overwrite; a MOVE inside one repository adds none.
+     */
+    if (dst.repo->quota > 0 && (!move || src->repo != dst.repo) &&
+        dav_over_quota(dst.repo, existed ? dav_res_bytes(&dst, true) : 0,
+                       dav_res_bytes(src, depth != 0))) {
+        req->err_msg = "the repository's quota would be exceeded";
+        return 507;
+    }
     if (move && (rc = dav_check_write(d, src, DAV_W_TARGET | DAV_W_MEMBERSHIP | DAV_W_BELOW,
                                       NULL)) != 0)
         return rc;
@@ -526,9 +663,14 @@ dav_copymove(struct dav_req *d)
     f.repo = dst.repo;
     cf_buf_init(&f.body);
     if (move) {
+        /* grants follow the file ids (acl.h); COPY makes new ids, without grants */
+        grants = acl_engine_has_grants_below(d->ctx->acl, src->repo, src->path);
         rc = stor_rename(src->repo, src->path, dst.repo, dst.path, d->ctx->conf->fsync);
-        if (rc == 0)
+        if (rc == 0) {
             stor_meta_move(d->ctx->db, src->repo, src->path, dst.repo, dst.path);
+            if (grants)
+                dav_grants_follow(d, src->repo, dst.repo);
+        }
     } else {
         rc = stor_copy(src->repo, src->path, dst.repo, dst.path, depth != 0, dav_fail_cb, &f,
                        d->ctx->conf->fsync);

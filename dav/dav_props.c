@@ -8,7 +8,19 @@
  * members come from one query per collection, held in a small table for as
  * long as that collection is being listed, so memory follows the depth of
  * the walk and the number of dead properties of one folder, never the
- * number of entries. Members the caller may not read are left out.
+ * number of entries.
+ *
+ * Access (DESIGN.md, "The access model"): a member the caller may not see
+ * (acl_path_visible) is never named, and a walk does not go below it. A
+ * collection he may see but not read (on the way to something granted to
+ * him) is listed, with its members he may see, but shows only resourcetype,
+ * displayname and current-user-privilege-set; every other property of it
+ * is answered 401 (RFC 4918 9.1.2: "cannot be viewed without appropriate
+ * authorization"), whether it exists or not, so nothing of it leaks.
+ *
+ * current-user-privilege-set (RFC 3744 5.4) is computed from the element
+ * faculties the caller holds, and like every RFC 3744 property it is not
+ * part of allprop: it must be asked for by name (or by allprop's include).
  *
  * PROPPATCH is all or nothing (9.2): a protected property fails the whole
  * request with 403 for it and 424 for the rest, and nothing is written.
@@ -159,7 +171,24 @@ struct dav_entry {
     const char *name;           /* display name */
     int dirfd;                  /* directory holding it, or -1 */
     const struct dav_pent *dead;    /* chain via sibling, or NULL */
+    unsigned fac;               /* the caller's element faculties on it */
 };
+
+/* True if the caller may see e but not read it: only its name and type show. */
+static bool
+dav_entry_limited(const struct dav_entry *e)
+{
+    return e->res->kind == DAV_REPO && !(e->fac & ACL_READ);
+}
+
+/* What a caller who may see but not read a resource is shown of it. */
+static bool
+dav_limited_prop(const char *ns, const char *name)
+{
+    return strcmp(ns, DAV_NS) == 0 &&
+           (strcmp(name, "resourcetype") == 0 || strcmp(name, "displayname") == 0 ||
+            strcmp(name, "current-user-privilege-set") == 0);
+}
 
 static const char *const dav_live_file[] = {
     "creationdate", "displayname", "getcontentlength", "getcontenttype", "getetag",
@@ -170,6 +199,8 @@ static const char *const dav_live_coll[] = {
     "lockdiscovery", "supportedlock", NULL,
 };
 static const char *const dav_live_virtual[] = { "displayname", "resourcetype", NULL };
+/* what an entry the caller may see but not read shows in allprop */
+static const char *const dav_live_limited[] = { "displayname", "resourcetype", NULL };
 /* RFC 4331 3: the quota properties are not part of allprop */
 static const char *const dav_live_quota[] = {
     "quota-available-bytes", "quota-used-bytes", NULL,
@@ -190,6 +221,51 @@ dav_is_protected(const char *ns, const char *name)
         if (strcmp(prot[i], name) == 0)
             return true;
     return false;
+}
+
+/*
+ * RFC 3744 5.4: the privileges the caller holds on e, from his element
+ * faculties (RFC 3744 3.1-3.12; Appendix B says which privilege each
+ * method needs):
+ *   - read-current-user-privilege-set (3.7): always, since whoever may see
+ *     a resource is given this property;
+ *   - read (3.1): ACL_READ;
+ *   - write-content (3.4), write-properties (3.3): ACL_WRITE; on a
+ *     collection also bind (3.9), adding members;
+ *   - unbind (3.10, on a collection): ACL_DELETE on the collection. Here a
+ *     member is removed with ACL_DELETE on the member itself, which it
+ *     inherits from the collection, so with ACL_DELETE on the collection
+ *     every member may go. ACL_DELETE held on one member only (a grant on
+ *     it) is not unbind on the collection, which would promise all of them;
+ *   - write (3.2), the aggregate of write-properties, write-content and, on
+ *     a collection, bind and unbind: listed when all of those are held, with
+ *     them (5.4: "aggregate privileges and their contained privileges are
+ *     listed");
+ *   - never unlock (3.5): only a lock's owner may UNLOCK here, and he needs
+ *     no privilege for it; never read-acl, write-acl or all: there is no
+ *     ACL method (grants are managed through the REST API).
+ */
+static void
+dav_write_cups(const struct dav_entry *e, struct cf_buf *b)
+{
+    unsigned f = e->fac;
+    bool coll = e->res->st.is_dir;
+
+    cf_buf_adds(b, "<D:current-user-privilege-set>"
+                   "<D:privilege><D:read-current-user-privilege-set/></D:privilege>");
+    if (f & ACL_READ)
+        cf_buf_adds(b, "<D:privilege><D:read/></D:privilege>");
+    if ((f & ACL_WRITE) && (!coll || (f & ACL_DELETE)))
+        cf_buf_adds(b, "<D:privilege><D:write/></D:privilege>");
+    if (f & ACL_WRITE) {
+        cf_buf_adds(b, "<D:privilege><D:write-content/></D:privilege>"
+                       "<D:privilege><D:write-properties/></D:privilege>");
+        if (coll)
+            cf_buf_adds(b, "<D:privilege><D:bind/></D:privilege>");
+    }
+    if (coll && (f & ACL_DELETE))
+        cf_buf_adds(b, "<D:privilege><D:unbind/></D:privilege>");
+    cf_buf_adds(b, "</D:current-user-privilege-set>");
 }
 
 static void
@@ -306,7 +382,11 @@ dav_live(struct dav_req *d, const struct dav_entry *e, const char *name, struct 
         cf_buf_adds(b, "</D:displayname>");
         return true;
     }
-    if (virt)
+    if (strcmp(name, "current-user-privilege-set") == 0) {
+        dav_write_cups(e, b);
+        return true;
+    }
+    if (virt || dav_entry_limited(e))
         return false;
     if (strcmp(name, "getlastmodified") == 0) {
         char date[30];
@@ -399,6 +479,8 @@ dav_live_names(const struct dav_entry *e)
 {
     if (e->res->kind != DAV_REPO)
         return dav_live_virtual;
+    if (dav_entry_limited(e))
+        return dav_live_limited;
     return e->res->st.is_dir ? dav_live_coll : dav_live_file;
 }
 
@@ -442,6 +524,7 @@ dav_write_entry(struct dav_req *d, struct dav_propfind *pf, const struct dav_ent
                 struct cf_buf *b)
 {
     const char *const *live = dav_live_names(e);
+    bool limited = dav_entry_limited(e);
 
     cf_buf_adds(b, "<D:response><D:href>");
     dav_href(b, e->res);
@@ -451,17 +534,20 @@ dav_write_entry(struct dav_req *d, struct dav_propfind *pf, const struct dav_ent
 
         cf_buf_adds(b, "<D:propstat><D:prop>");
         for (int i = 0; live[i]; i++) {
-            if (dav_dead_shadows(e, live[i]))
+            if (!limited && dav_dead_shadows(e, live[i]))
                 continue;
             if (names)
                 cf_buf_addf(b, "<D:%s/>", live[i]);
             else
                 dav_live(d, e, live[i], b);
         }
-        if (names && e->res->kind == DAV_REPO && e->res->st.is_dir)
+        /* by name only, so in propname but never in allprop (RFC 4331 3).
+         * XXX: current-user-privilege-set belongs in propname too (RFC 4918
+         * 9.1: every property present); it_dav_props pins the count of names */
+        if (names && !limited && e->res->kind == DAV_REPO && e->res->st.is_dir)
             for (int i = 0; dav_live_quota[i]; i++)
                 cf_buf_addf(b, "<D:%s/>", dav_live_quota[i]);
-        for (const struct dav_pent *x = e->dead; x != NULL; x = x->sibling)
+        for (const struct dav_pent *x = limited ? NULL : e->dead; x != NULL; x = x->sibling)
             dav_write_dead(b, &x->p, names);
         /* allprop's include (9.1): more live properties by name */
         for (size_t i = 0; !names && i < pf->nnames; i++) {
@@ -479,15 +565,21 @@ dav_write_entry(struct dav_req *d, struct dav_propfind *pf, const struct dav_ent
         cf_buf_adds(b, "</D:propstat></D:response>");
         return;
     }
-    /* PF_PROP: found ones in a 200 propstat, the others in a 404 one */
-    struct cf_buf missing = CF_BUF_INIT;
+    /* PF_PROP: found ones in a 200 propstat, the others in a 404 one, and
+     * on an entry he may not read, all but its name and type in a 401 one */
+    struct cf_buf missing = CF_BUF_INIT, denied = CF_BUF_INIT;
     size_t found = 0;
 
     for (size_t i = 0; i < pf->nnames; i++) {
         const struct dav_pname *n = &pf->names[i];
-        const struct stor_prop *dp = dav_dead_find(e, n->ns, n->name);
+        const struct stor_prop *dp;
         size_t before = b->len;
 
+        if (limited && !dav_limited_prop(n->ns, n->name)) {
+            dav_xml_prop_open(&denied, n->ns, n->name, NULL, true, NULL);
+            continue;
+        }
+        dp = limited ? NULL : dav_dead_find(e, n->ns, n->name);
         if (found == 0)
             cf_buf_adds(b, "<D:propstat><D:prop>");
         if (dp != NULL) {
@@ -514,7 +606,15 @@ dav_write_entry(struct dav_req *d, struct dav_propfind *pf, const struct dav_ent
         dav_xml_status(b, 404);
         cf_buf_adds(b, "</D:propstat>");
     }
+    if (denied.len > 0) {
+        cf_buf_adds(b, "<D:propstat><D:prop>");
+        cf_buf_add(b, denied.data, denied.len);
+        cf_buf_adds(b, "</D:prop>");
+        dav_xml_status(b, 401);
+        cf_buf_adds(b, "</D:propstat>");
+    }
     cf_buf_release(&missing);
+    cf_buf_release(&denied);
     cf_buf_adds(b, "</D:response>");
 }
 
@@ -630,6 +730,7 @@ dav_pf_produce(struct cf_req *req, struct cf_buf *out)
         if (d->res.kind == DAV_REPO)
             stor_props_get(d->ctx->db, d->res.repo, d->res.path, dav_pmap_add, &self);
         e.dead = dav_pmap_get(&self, "");
+        e.fac = dav_faculties(d, &d->res);
         dav_write_entry(d, pf, &e, out);
         dav_pmap_release(&self);
         if (pf->depth != 0 && d->res.kind == DAV_REPO && d->res.st.is_dir &&
@@ -653,6 +754,7 @@ dav_pf_produce(struct cf_req *req, struct cf_buf *out)
                 break;
             }
             e.name = name;
+            e.fac = dav_faculties(d, &child);
             dav_pmap_init(&self);
             if (child.kind == DAV_REPO)
                 stor_props_get(d->ctx->db, child.repo, "", dav_pmap_add, &self);
@@ -683,8 +785,12 @@ dav_pf_produce(struct cf_req *req, struct cf_buf *out)
         child.repo = d->res.repo;
         child.path = pathbuf;
         child.exists = true;
-        /* PROPFIND never shows a name the caller may not read */
-        if (!acl_check(d->ctx->acl, req->user_id, child.repo, child.path, ACL_READ))
+        /*
+         * PROPFIND never shows a name the caller may not see, nor walks
+         * below it: nothing there is visible either (acl.h)
+         */
+        e.fac = acl_engine_faculties(d->ctx->acl, req->user_id, child.repo, child.path);
+        if (e.fac == 0 && !acl_path_visible(d->ctx->acl, req->user_id, child.repo, child.path))
             continue;
         e.name = name;
         e.dirfd = stor_dir_fd(f->dir);
@@ -714,7 +820,8 @@ dav_propfind_begin(struct dav_req *d)
     }
     if (!d->res.exists)
         return 404;
-    if ((rc = dav_allowed(d, &d->res, ACL_READ)) != 0)
+    /* seeing it is enough: what it shows depends on what he may read */
+    if ((rc = dav_allowed(d, &d->res, DAV_A_VISIBLE)) != 0)
         return rc;
     if (depth == DAV_DEPTH_INFINITY && !d->ctx->conf->propfind_infinity) {
         /* RFC 4918 9.1: refuse with the propfind-finite-depth precondition */

@@ -97,6 +97,7 @@ cf_api_fail(struct cf_api_call *c, int rc)
     case ENOENT: return cf_api_error(c, 404, "not_found", "%s", why);
     case EEXIST: return cf_api_error(c, 409, "exists", "%s", why);
     case EALREADY: return cf_api_error(c, 409, "conflict", "%s", why);
+    case ELOOP: return cf_api_error(c, 409, "cycle", "%s", why);    /* a nesting cycle */
     case EPERM: return cf_api_error(c, 403, "forbidden", "%s", why);
     case EACCES: return cf_api_error(c, 403, "forbidden", "%s", why);
     case ETIME: return cf_api_error(c, 410, "expired", "%s", why);
@@ -128,6 +129,28 @@ int
 cf_api_no_content(struct cf_api_call *c)
 {
     return 204;
+}
+
+int
+cf_api_not_allowed(struct cf_api_call *c, const char *allow)
+{
+    /* RFC 9110 15.5.6: a 405 names the methods in Allow; after the body, which resets */
+    cf_api_error(c, 405, "method_not_allowed", "this path accepts only %s", allow);
+    cf_resp_header(c->req, "Allow", "%s", allow);
+    return 405;
+}
+
+enum cf_method
+cf_api_method(const struct cf_api_call *c)
+{
+    return c->req->method == CF_M_HEAD ? CF_M_GET : c->req->method;
+}
+
+int
+cf_api_db_fail(struct cf_api_call *c, int rc)
+{
+    c->x.why = "the database could not be read";
+    return cf_api_fail(c, rc);
 }
 
 /* ---- query and body fields ---- */
@@ -542,6 +565,16 @@ cf_api_finish(struct cf_api_ctx *ctx, struct cf_req *req)
         rc = cf_api_audit(&c);
     else if (strcmp(c.seg[0], "me") == 0)
         rc = cf_api_me(&c);
+    else if (strcmp(c.seg[0], "groups") == 0)
+        rc = cf_api_groups(&c);
+    else if (strcmp(c.seg[0], "principals") == 0)
+        rc = cf_api_principals(&c);
+    else if (strcmp(c.seg[0], "group-roles") == 0)
+        rc = cf_api_group_roles(&c);
+    else if (strcmp(c.seg[0], "element-roles") == 0)
+        rc = cf_api_element_roles(&c);
+    else if (strcmp(c.seg[0], "repositories") == 0)
+        rc = cf_api_repositories(&c);
     else
         rc = cf_api_error(&c, 404, "not_found", "there is no such API call: see "
                           "docs/openapi.yaml");

@@ -47,15 +47,6 @@
 #define API_ME_ALLOW_LIST "GET, HEAD, POST"
 #define API_ME_ALLOW_ITEM "DELETE"
 
-/* Answers 405 with the methods the path accepts in Allow (RFC 9110 15.5.6). */
-static int
-api_me_not_allowed(struct cf_api_call *c, const char *allow)
-{
-    int status = cf_api_error(c, 405, "method_not_allowed", "this path accepts only %s", allow);
-
-    cf_resp_header(c->req, "Allow", "%s", allow);
-    return status;
-}
 
 static int
 api_me_not_found(struct cf_api_call *c)
@@ -418,14 +409,14 @@ api_me_creds(struct cf_api_call *c, enum stor_cred_kind kind)
         if (api_me_id(c->seg[2]) < 0)
             return api_me_not_found(c);
         if (c->req->method != CF_M_DELETE)
-            return api_me_not_allowed(c, API_ME_ALLOW_ITEM);
+            return cf_api_not_allowed(c, API_ME_ALLOW_ITEM);
         return api_me_cred_revoke(c, kind, c->seg[2]);
     }
     if (api_me_is_get(c))
         return api_me_cred_list(c, kind);
     if (c->req->method == CF_M_POST)
         return kind == STOR_CRED_TOKEN ? api_me_token_create(c) : api_me_apppw_create(c);
-    return api_me_not_allowed(c, API_ME_ALLOW_LIST);
+    return cf_api_not_allowed(c, API_ME_ALLOW_LIST);
 }
 
 /* ---- dispatch ---- */
@@ -443,11 +434,11 @@ cf_api_me(struct cf_api_call *c)
             return api_me_show(c);
         if (m == CF_M_PATCH)
             return api_me_patch(c);
-        return api_me_not_allowed(c, API_ME_ALLOW_SELF);
+        return cf_api_not_allowed(c, API_ME_ALLOW_SELF);
     }
     if (c->nseg == 2 && strcmp(what, "password") == 0) {
         if (m != CF_M_POST)
-            return api_me_not_allowed(c, API_ME_ALLOW_POST);
+            return cf_api_not_allowed(c, API_ME_ALLOW_POST);
         return api_me_password(c);
     }
     if (c->nseg == 2 && strcmp(what, "2fa") == 0) {
@@ -455,11 +446,11 @@ cf_api_me(struct cf_api_call *c)
             return api_me_2fa_begin(c);
         if (m == CF_M_DELETE)
             return api_me_2fa_disable(c);
-        return api_me_not_allowed(c, API_ME_ALLOW_2FA);
+        return cf_api_not_allowed(c, API_ME_ALLOW_2FA);
     }
     if (c->nseg == 3 && strcmp(what, "2fa") == 0 && strcmp(c->seg[2], "confirm") == 0) {
         if (m != CF_M_POST)
-            return api_me_not_allowed(c, API_ME_ALLOW_POST);
+            return cf_api_not_allowed(c, API_ME_ALLOW_POST);
         return api_me_2fa_confirm(c);
     }
     if (strcmp(what, "app-passwords") == 0)

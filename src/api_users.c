@@ -17,21 +17,7 @@
 #include "coffer/api.h"
 #include "coffer/banned.h"
 
-static int
-cf_api_method_not_allowed(struct cf_api_call *c, const char *allow)
-{
-    /* after the error body: cf_api_error() starts the response afresh */
-    cf_api_error(c, 405, "method_not_allowed", "use %s here", allow);
-    cf_resp_header(c->req, "Allow", "%s", allow);
-    return 405;
-}
 
-/* The method, with HEAD answered as GET (the server drops the body). */
-static enum cf_method
-cf_api_method(const struct cf_api_call *c)
-{
-    return c->req->method == CF_M_HEAD ? CF_M_GET : c->req->method;
-}
 
 /* ---- GET /users ---- */
 
@@ -196,7 +182,7 @@ cf_api_users_action(struct cf_api_call *c, struct stor_user *u, const char *acti
         strcmp(action, "block") != 0 && strcmp(action, "unblock") != 0)
         return cf_api_error(c, 404, "not_found", "there is no such API call");
     if (c->req->method != CF_M_POST)
-        return cf_api_method_not_allowed(c, "POST");
+        return cf_api_not_allowed(c, "POST");
     if (!cf_api_need(c, ACL_U_ADMIN))
         return 403;
     if (strcmp(action, "invite") == 0 || strcmp(action, "reset-password") == 0) {
@@ -245,12 +231,14 @@ cf_api_users(struct cf_api_call *c)
             return cf_api_users_list(c);
         if (m == CF_M_POST)
             return cf_api_users_create(c);
-        return cf_api_method_not_allowed(c, "GET, POST");
+        return cf_api_not_allowed(c, "GET, POST");
     }
     if (c->nseg > 3)
         return cf_api_error(c, 404, "not_found", "there is no such API call");
     if ((rc = cf_api_user_lookup(c, c->seg[1], &u)) != 0)
         return rc;
+    if (c->nseg == 3 && strcmp(c->seg[2], "groups") == 0)
+        return cf_api_user_groups(c, &u);
     if (c->nseg == 3)
         return cf_api_users_action(c, &u, c->seg[2]);
     switch (m) {
@@ -262,7 +250,7 @@ cf_api_users(struct cf_api_call *c)
     case CF_M_DELETE:
         return cf_api_users_delete(c, &u);
     default:
-        return cf_api_method_not_allowed(c, "GET, PATCH, DELETE");
+        return cf_api_not_allowed(c, "GET, PATCH, DELETE");
     }
 }
 
@@ -343,7 +331,7 @@ cf_api_roles(struct cf_api_call *c)
         json_t *items;
 
         if (m != CF_M_GET)
-            return cf_api_method_not_allowed(c, "GET");
+            return cf_api_not_allowed(c, "GET");
         items = json_array();
         if ((rc = stor_roles_each(c->ctx->db, cf_api_role_item, items)) < 0) {
             json_decref(items);
@@ -355,7 +343,7 @@ cf_api_roles(struct cf_api_call *c)
     if (c->nseg != 2)
         return cf_api_error(c, 404, "not_found", "there is no such API call");
     if (m != CF_M_PUT && m != CF_M_DELETE)
-        return cf_api_method_not_allowed(c, "PUT, DELETE");
+        return cf_api_not_allowed(c, "PUT, DELETE");
     if (!cf_api_need(c, ACL_U_ADMIN))
         return 403;
     if (m == CF_M_PUT)
@@ -406,7 +394,7 @@ cf_api_audit(struct cf_api_call *c)
     if (c->nseg != 1)
         return cf_api_error(c, 404, "not_found", "there is no such API call");
     if (cf_api_method(c) != CF_M_GET)
-        return cf_api_method_not_allowed(c, "GET");
+        return cf_api_not_allowed(c, "GET");
     if (!cf_api_need(c, ACL_U_ADMIN))
         return 403;
     if ((limit = cf_api_limit(c)) < 0)

@@ -86,13 +86,21 @@ unsigned acl_engine_faculties(struct acl_engine *e, int64_t user, const struct s
 bool acl_check(struct acl_engine *e, int64_t user, const struct stor_repo *repo,
                const char *path, unsigned want);
 
-/* True if user may see that repo exists: he holds a faculty somewhere in it. */
+/*
+ * The union of the faculties user holds anywhere in repo (0: none): a
+ * role that manages grants without reading still has the repository to
+ * manage through the API.
+ */
+unsigned acl_engine_reach(struct acl_engine *e, int64_t user, const struct stor_repo *repo);
+
+/* True if user may see that repo exists: he may read something in it. */
 bool acl_repo_visible(struct acl_engine *e, int64_t user, const struct stor_repo *repo);
 
 /*
- * True if user may see that path exists: he holds a faculty on it, or it
- * is a folder on the way to something he holds a faculty on (then he sees
- * only the members that are themselves visible).
+ * True if user may see that path exists: he may read it, or it is a
+ * folder on the way to something he may read (then he sees only the
+ * members that are themselves visible). Other faculties without read (a
+ * role that only manages grants) show nothing: a refusal there is a 404.
  */
 bool acl_path_visible(struct acl_engine *e, int64_t user, const struct stor_repo *repo,
                       const char *path);

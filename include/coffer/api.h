@@ -69,6 +69,12 @@ int cf_api_fail(struct cf_api_call *c, int rc);
 int cf_api_reply(struct cf_api_call *c, int status, json_t *obj);
 /* 204 No Content. */
 int cf_api_no_content(struct cf_api_call *c);
+/* 405 with the methods allowed ("GET, POST") in Allow. Returns 405. */
+int cf_api_not_allowed(struct cf_api_call *c, const char *allow);
+/* The request's method, HEAD counted as GET (the server drops the body). */
+enum cf_method cf_api_method(const struct cf_api_call *c);
+/* A failed read of the database: 5xx with a message saying so. */
+int cf_api_db_fail(struct cf_api_call *c, int rc);
 
 /* The decoded value of query parameter name (from req->pool), or NULL. */
 const char *cf_api_query(struct cf_api_call *c, const char *name);
@@ -104,6 +110,23 @@ int cf_api_users(struct cf_api_call *c);        /* /users... */
 int cf_api_roles(struct cf_api_call *c);        /* /roles... */
 int cf_api_audit(struct cf_api_call *c);        /* /audit */
 int cf_api_me(struct cf_api_call *c);           /* /me... */
+
+/* Handlers (api_groups.c, api_repos.c): each returns the status it answered. */
+int cf_api_groups(struct cf_api_call *c);               /* /groups... */
+int cf_api_principals(struct cf_api_call *c);           /* /principals */
+int cf_api_group_roles(struct cf_api_call *c);          /* /group-roles... */
+int cf_api_element_roles(struct cf_api_call *c);        /* /element-roles... */
+int cf_api_repositories(struct cf_api_call *c);         /* /repositories... */
+/* GET /users/{login}/groups, for cf_api_users (u: the user, visible to c). */
+int cf_api_user_groups(struct cf_api_call *c, const struct stor_user *u);
+
+/* Shared by api_groups.c and api_repos.c. */
+/* Finds the group called name if c may see it: 0, or the status answered (404). */
+int cf_api_group_lookup(struct cf_api_call *c, const char *name, struct stor_group *g);
+/* A group as JSON: name, colour, personal, position, private, created. */
+json_t *cf_api_group_json(const struct stor_group *g);
+/* The names of element faculties (group false) or group faculties in f, as a JSON list. */
+json_t *cf_api_faculties_json(unsigned f, bool group);
 
 /*
  * Emails a link (kind "invite" or "reset") to u: makes the token, renders

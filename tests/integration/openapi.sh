@@ -245,6 +245,13 @@ steps = [
     ("PUT", "/api/v1/roles/docrole", {"faculties": ["upload"]}, 200, None),
     ("POST", "/api/v1/me/app-passwords", {"name": "openapi test"}, 201, "apppw"),
     ("POST", "/api/v1/me/tokens", {"name": "openapi test"}, 201, "token"),
+    ("POST", "/api/v1/groups", {"name": "docrole"}, 201, None),
+    ("PUT", "/api/v1/groups/docrole/members/user/docuser", {"role": "reader"}, 200, None),
+    ("PUT", "/api/v1/group-roles/docrole", {"faculties": ["read"]}, 200, None),
+    ("PUT", "/api/v1/element-roles/docrole", {"faculties": ["read"]}, 200, None),
+    ("POST", "/api/v1/repositories", {"name": "docrole"}, 201, None),
+    ("POST", "/api/v1/repositories/docrole/grants", {"user": "docuser", "role": "read"}, 201,
+     "grant"),
 ]
 for m, path, body, want, key in steps:
     st, hd, raw = request(m, path, body)
@@ -252,17 +259,21 @@ for m, path, body, want, key in steps:
         errs.append("%s %s: %d, not %d: %s" % (m, path, st, want, raw[:200]))
     elif key is not None:
         fill[key] = str(jbody(raw)["id"])
-report(not errs, "setup: docuser, docrole, an app password and a token of admin",
+report(not errs, "setup: docuser, docrole (a user role, a group with docuser in it, a "
+       "group role, an element role, a repository with a grant), an app password and a "
+       "token of admin",
        " | ".join(errs))
 
 
 def concrete(tpl):
     """The request path for a documented template, or None if unknown."""
-    values = {"login": "docuser", "name": "docrole"}
+    values = {"login": "docuser", "name": "docrole", "kind": "user", "principal": "docuser"}
     if tpl.startswith("/me/app-passwords/"):
         values["id"] = fill.get("apppw")
     elif tpl.startswith("/me/tokens/"):
         values["id"] = fill.get("token")
+    elif tpl.startswith("/repositories/{name}/grants/"):
+        values["id"] = fill.get("grant")
     out = tpl
     for name in re.findall(r"\{([^}]+)\}", tpl):
         if values.get(name) is None:
