@@ -519,6 +519,9 @@ acl_repo_update(struct acl_ident *x, uint32_t ufac, struct stor_repo *repo, uint
         goto fail;
     if (owner > 0 && (rc = stor_repo_set_owner(x->repos, x->db, repo, owner)) < 0)
         goto fail;
+    /* the new owner gets full control, as the maker had (unless he has a grant there) */
+    if (owner > 0 && (rc = acl_repo_grant_owner(x, repo, owner)) < 0 && rc != -EEXIST)
+        goto fail;
     if (quota == UINT64_MAX && owner <= 0) {
         stor_db_rollback(x->db);
         return 0;               /* nothing to change */
@@ -598,6 +601,15 @@ acl_grant_add(struct acl_ident *x, uint32_t ufac, struct stor_repo *repo, const 
     if (role == NULL || stor_role2_get(x->db, STOR_ROLES_ELEMENT, role, &fac) < 0) {
         rc = acl_g_fail(x, -EINVAL, "there is no such element role");
         goto out;
+    }
+    {
+        struct stor_stat st;
+
+        /* a grant names something that is there (it gets its file id) */
+        if (stor_stat(repo, path, &st) < 0) {
+            rc = acl_g_fail(x, -ENOENT, "there is no such file or folder");
+            goto out;
+        }
     }
     if ((rc = stor_grant_add(x->db, repo, path, gid, role, x->actor, id)) < 0) {
         x->why = rc == -EEXIST ? "that group has a grant there already: remove it first to "

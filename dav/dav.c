@@ -391,24 +391,30 @@ dav_allowed_below(struct dav_req *d, const struct dav_res *r, unsigned want,
 int
 dav_refusals_finish(struct dav_req *d, struct dav_refusals *x, const struct dav_res *failed)
 {
-    struct cf_buf b = CF_BUF_INIT;
-
     if (x->root) {
         d->req->err_msg = "you do not have permission for everything this touches";
         return 403;
     }
     if (x->n == 0)
         return 0;
+    if (failed != NULL) {
+        cf_buf_adds(&x->body, "<D:response><D:href>");
+        dav_href(&x->body, failed);
+        cf_buf_adds(&x->body, "</D:href>");
+        dav_xml_status(&x->body, 424);
+        cf_buf_adds(&x->body, "</D:response>");
+    }
+    return dav_multistatus_send(d, cf_buf_str(&x->body));
+}
+
+int
+dav_multistatus_send(struct dav_req *d, struct cf_str responses)
+{
+    struct cf_buf b = CF_BUF_INIT;
+
     dav_xml_head(&b);
     cf_buf_adds(&b, "<D:multistatus xmlns:D=\"DAV:\">");
-    cf_buf_add(&b, x->body.data, x->body.len);
-    if (failed != NULL) {
-        cf_buf_adds(&b, "<D:response><D:href>");
-        dav_href(&b, failed);
-        cf_buf_adds(&b, "</D:href>");
-        dav_xml_status(&b, 424);
-        cf_buf_adds(&b, "</D:response>");
-    }
+    cf_buf_addstr(&b, responses);
     cf_buf_adds(&b, "</D:multistatus>\n");
     cf_resp_reset(d->req);
     cf_resp_header(d->req, "Content-Type", "application/xml; charset=utf-8");

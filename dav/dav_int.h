@@ -102,6 +102,8 @@ void dav_allowed_below(struct dav_req *d, const struct dav_res *r, unsigned want
  * when failed is not NULL, failed itself as 424 Failed Dependency.
  */
 int dav_refusals_finish(struct dav_req *d, struct dav_refusals *x, const struct dav_res *failed);
+/* Answers 207 with a multistatus holding the responses given (already XML). */
+int dav_multistatus_send(struct dav_req *d, struct cf_str responses);
 
 /* The faculties the caller holds on r (ACL_READ on the virtual collections). */
 unsigned dav_faculties(struct dav_req *d, const struct dav_res *r);

@@ -392,17 +392,7 @@ dav_delete_check(void *arg, const char *path, bool is_dir)
 static int
 dav_multistatus(struct dav_req *d, struct dav_fail *f)
 {
-    struct cf_buf b = CF_BUF_INIT;
-
-    dav_xml_head(&b);
-    cf_buf_adds(&b, "<D:multistatus xmlns:D=\"DAV:\">");
-    cf_buf_addstr(&b, cf_buf_str(&f->body));
-    cf_buf_adds(&b, "</D:multistatus>\n");
-    cf_resp_reset(d->req);
-    cf_resp_header(d->req, "Content-Type", "application/xml; charset=utf-8");
-    cf_resp_addbuf(d->req, &b);
-    cf_buf_release(&b);
-    return 207;
+    return dav_multistatus_send(d, cf_buf_str(&f->body));
 }
 
 /*

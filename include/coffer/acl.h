@@ -135,9 +135,11 @@ bool acl_engine_would_cycle(struct acl_engine *e, int64_t child, int64_t parent)
 /*
  * Appends to out, as JSON text, why user holds what he holds on path:
  * {"faculties": [...], "grants": [{"id", "path", "group", "role",
- * "faculties", "via": [["group", ...], ...]}]} where each via is one chain
- * of groups from the user to the granted group. Used by the access call
- * of the API. Returns the faculties.
+ * "faculties", "via": [[{"group", "role", "section"}, {"group", "role"},
+ * ...], ...]}]} where each via is one chain of groups from the entry the
+ * user holds (with its section) to the granted group, each hop with the
+ * role held there. Used by the access call of the API and cofferctl.
+ * Returns the faculties.
  */
 unsigned acl_engine_explain(struct acl_engine *e, struct stor_db *db, int64_t user,
                             const struct stor_repo *repo, const char *path, struct cf_buf *out);

@@ -123,7 +123,7 @@ WARM=8
 USER_KEYS="{'login','display_name','email','role','status','blocked_until','two_factor',\
 'created','last_login','contact'}"
 
-t_plan 30
+t_plan 51
 
 # ---- adding users ----
 
@@ -408,5 +408,316 @@ step_no_database() {
     [ $rc -eq 1 ] && has "$WORK/err" "no database" && [ ! -e "$WORK/nothing" ]
 }
 t_check "a data directory without a database is an error, and none is created" step_no_database
+
+# ---- repositories, groups, grants, access, roles ----
+
+# jval EXPR: prints EXPR (Python, the document as d) of $WORK/out
+jval() {
+    python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' \
+        "$WORK/out" "$1"
+}
+
+CAROL=carol:$CAROL_PW-x
+BOB=bob:$BOB_PW2
+ACME_GRANT=
+
+step_repo_add() {
+    ctl 0 --json repo add acme --owner carol --quota 10g &&
+        json "d['name'] == 'acme' and d['owner'] == 'carol' and d['quota'] == 10 * 2**30 \
+and d['used'] == 0 and len(d['grants']) == 1 and d['grants'][0]['group'] == 'carol' \
+and d['grants'][0]['personal'] is True and d['grants'][0]['role'] == 'full' \
+and d['grants'][0]['path'] == ''" &&
+        ctl 0 repo show acme && has "$WORK/out" "quota:   10 GiB" &&
+        has "$WORK/out" "user 'carol'  full" &&
+        propfind 207 "$CAROL" /dav/acme/ &&
+        dav 201 "$CAROL" MKCOL /dav/acme/reports &&
+        dav 201 "$CAROL" MKCOL /dav/acme/reports/2026 &&
+        dav 201 "$CAROL" PUT /dav/acme/reports/2026/q1.txt --data-binary 'first quarter' &&
+        ctl 1 repo add acme --owner bob && has "$WORK/err" "repository 'acme'" &&
+        has "$WORK/err" "exists" &&
+        ctl 1 repo add other --owner nobody && has "$WORK/err" "user 'nobody'" &&
+        ctl 1 repo show other
+}
+t_check "repo add: the owner has full control, and the server serves it at once" step_repo_add
+
+step_repo_list_set() {
+    ctl 0 --json repo list &&
+        json "[r['name'] for r in d['items']] == ['acme', 'admin', 'bob', 'carol'] \
+and [r['owner'] for r in d['items']] == ['carol', 'admin', 'bob', 'carol'] \
+and all(set(r) == {'name', 'owner', 'quota', 'used'} for r in d['items'])" &&
+        ctl 0 repo list && grep -q '^acme  *carol  *10 GiB' "$WORK/out" &&
+        ctl 0 --json repo set acme --quota 1g && json "d['quota'] == 2**30" &&
+        ctl 0 --json repo set acme --quota none && json "d['quota'] is None" &&
+        ctl 0 --json repo show acme && json "d['quota'] is None and d['used'] == 13" &&
+        ctl 2 repo set acme --quota 5x && ctl 2 repo set acme && ctl 2 repo add x &&
+        ctl 1 repo set nothing --quota 1g && has "$WORK/err" "repository 'nothing'"
+}
+t_check "repo list, show (bytes used), set --quota SIZE|none" step_repo_list_set
+
+step_grant_takes_effect() {
+    propfind_n 3 404 "$BOB" /dav/acme/reports/ &&
+        ctl 0 grant add acme --user bob --role read --path /reports/ &&
+        grep -Eq "^grant #[0-9]+: user 'bob' has the role read on /reports in 'acme'$" \
+            "$WORK/out" &&
+        propfind 207 "$BOB" /dav/acme/reports/ &&
+        dav 200 "$BOB" GET /dav/acme/reports/2026/q1.txt && has "$WORK/body" "first quarter" &&
+        dav 403 "$BOB" PUT /dav/acme/reports/2026/q2.txt --data-binary 'no' &&
+        propfind 404 "$BOB" /dav/carol/
+}
+t_check "grant add --user: the grantee's PROPFIND is 404 before, 207 on the very next request" \
+    step_grant_takes_effect
+
+step_grant_refused() {
+    ctl 2 grant add acme --user bob --role read --path reports/../.. &&
+        has "$WORK/err" "'..'" &&
+        ctl 2 grant add acme --user bob --role read --path reports//2026 &&
+        ctl 2 grant add acme --user bob --role read --path ./reports &&
+        ctl 1 grant add acme --user bob --role read --path reports/2027 &&
+        has "$WORK/err" "repository 'acme': there is no /reports/2027" &&
+        ctl 1 grant add acme --user bob --role emperor &&
+        has "$WORK/err" "no such element role" &&
+        ctl 1 grant add acme --group Nobody --role read &&
+        has "$WORK/err" "group 'Nobody': there is no such group" &&
+        ctl 1 grant add acme --user bob --role read --path reports &&
+        has "$WORK/err" "already" &&
+        ctl 1 grant add nothing --user bob --role read && has "$WORK/err" "repository 'nothing'" &&
+        ctl 2 grant add acme --role read && ctl 2 grant add acme --user bob &&
+        ctl 2 grant add acme --user bob --group Nobody --role read &&
+        ctl 0 --json grant list acme && json "len(d['items']) == 2"
+}
+t_check "grant add refuses '..', '.', '//' (exit 2), a missing path, role or group (exit 1)" \
+    step_grant_refused
+
+step_grant_list() {
+    ctl 0 --json grant list acme &&
+        json "[(g['path'], g['group'], g['personal'], g['role']) for g in d['items']] == \
+[('', 'carol', True, 'full'), ('reports', 'bob', True, 'read')] \
+and all(g['repo'] == 'acme' and g['creator'] == '$ACTOR' and rfc3339(g['created']) \
+        for g in d['items'])" &&
+        ctl 0 --json grant list acme --path reports && json "len(d['items']) == 1" &&
+        ctl 0 --json grant list acme --path reports/2026 && json "d['items'] == []" &&
+        ctl 0 grant list acme && has "$WORK/out" "bob (user)" && has "$WORK/out" "/reports"
+}
+t_check "grant list: every grant, or those at and beneath --path" step_grant_list
+
+step_grant_remove() {
+    ctl 0 --json grant list acme --path reports &&
+        id=$(jval "d['items'][0]['id']") &&
+        ctl 0 grant remove acme "$id" && has "$WORK/out" "grant #$id removed" &&
+        propfind 404 "$BOB" /dav/acme/reports/ &&
+        ctl 1 grant remove acme "$id" && has "$WORK/err" "no such grant" &&
+        ctl 2 grant remove acme many && ctl 2 grant remove acme
+}
+t_check "grant remove: the access is gone on the next request; twice is an error" \
+    step_grant_remove
+
+step_group_add() {
+    ctl 0 --json group add Accounting --colour '#00aa00' &&
+        json "d['name'] == 'Accounting' and d['colour'] == '#00aa00' and d['private'] is False \
+and d['position'] is False and d['personal'] is False and d['members'] == [] \
+and d['other_permissions'] == [] and d['member_of'] == [] and d['grants'] == []" &&
+        ctl 0 group add 'Head of accounting' --position && has "$WORK/out" "flags:    position" &&
+        ctl 1 group add accounting && has "$WORK/err" "exists" &&
+        ctl 1 group add 'Bad' --colour red && has "$WORK/err" "#rrggbb" &&
+        ctl 1 group show Bad && has "$WORK/err" "group 'Bad': there is no such group" &&
+        ctl 0 --json group list --query ACC &&
+        json "[g['name'] for g in d['items']] == ['Accounting', 'Head of accounting'] \
+and [g['member_count'] for g in d['items']] == [0, 0]" &&
+        ctl 0 --json group list &&
+        json "{'admin', 'bob', 'carol', 'Accounting'} <= {g['name'] for g in d['items']} \
+and [g['user'] for g in d['items'] if g['name'] == 'bob'] == ['bob'] \
+and all(g['personal'] == (g['name'] in ('admin', 'bob', 'carol')) for g in d['items'])" &&
+        ctl 0 group list && grep -q '^bob  *personal  *1 ' "$WORK/out"
+}
+t_check "group add, list (--query), a taken name and a bad colour refused" step_group_add
+
+step_nesting_grant() {
+    ctl 0 group member add Accounting --group 'Head of accounting' --role reader &&
+        has "$WORK/out" "group 'Head of accounting' is a member of 'Accounting'" &&
+        ctl 0 group member add 'Head of accounting' --user bob --role reader &&
+        ctl 0 --json grant add acme --group Accounting --role write --path reports &&
+        json "d['group'] == 'Accounting' and d['role'] == 'write' and d['path'] == 'reports' \
+and isinstance(d['id'], int)" &&
+        dav 201 "$BOB" PUT /dav/acme/reports/2026/q2.txt --data-binary 'second quarter' &&
+        dav 200 "$BOB" GET /dav/acme/reports/2026/q2.txt && has "$WORK/body" "second quarter"
+}
+t_check "a grant to a group reaches a member of a group nested in it, at once" \
+    step_nesting_grant
+
+step_access() {
+    ctl 0 access acme --user bob --path /reports/2026 &&
+        has "$WORK/out" "bob may read, write, delete, versions on /reports/2026 in 'acme' because:" &&
+        grep -Eq "grant #[0-9]+ on /reports gives group 'Accounting' the role write" "$WORK/out" &&
+        has "$WORK/out" "bob is a member of 'Accounting' through 'Head of accounting' (member, \
+reader) -> 'Accounting' (reader)" &&
+        ctl 0 --json access acme --user bob --path reports/2026 &&
+        json "d['user'] == 'bob' and d['repo'] == 'acme' and d['path'] == 'reports/2026' \
+and d['faculties'] == ['read', 'write', 'delete', 'versions'] and len(d['grants']) == 1 \
+and [[h['group'] for h in c] for c in d['grants'][0]['via']] == \
+[['Head of accounting', 'Accounting']] and d['grants'][0]['path'] == 'reports'" &&
+        ctl 0 access acme --user bob && has "$WORK/out" "bob may do nothing on / in 'acme'" &&
+        ctl 0 --json access acme --user carol --path reports &&
+        json "d['faculties'] == ['read', 'write', 'delete', 'manage', 'versions'] \
+and [g['group'] for g in d['grants']] == ['carol']" &&
+        ctl 1 access acme --user nobody && ctl 2 access acme && ctl 2 access acme --user bob --path ..
+}
+t_check "access names the grants and the chain of groups that yields each faculty" step_access
+
+step_cycle() {
+    ctl 1 group member add 'Head of accounting' --group Accounting --role reader &&
+        has "$WORK/err" "group 'Head of accounting'" && has "$WORK/err" "cycle" &&
+        ctl 1 group member add Accounting --group Accounting --role reader &&
+        has "$WORK/err" "cycle" &&
+        ctl 0 --json group show 'Head of accounting' &&
+        json "[(m['kind'], m['name'], m['role']) for m in d['members']] == \
+[('user', 'bob', 'reader')] and d['member_of'] == [{'group': 'Accounting', 'role': 'reader'}]"
+}
+t_check "a nesting cycle is refused (exit 1, the reason) and nothing changes" step_cycle
+
+step_group_show() {
+    ctl 0 --json group show accounting &&
+        json "d['name'] == 'Accounting' and d['members'] == [{'kind': 'group', \
+'name': 'Head of accounting', 'role': 'reader'}] and len(d['grants']) == 1 \
+and d['grants'][0]['repo'] == 'acme' and d['grants'][0]['path'] == 'reports' \
+and d['grants'][0]['role'] == 'write'" &&
+        ctl 0 group show 'Head of accounting' &&
+        has "$WORK/out" "flags:    position" && grep -q '^  user  *bob  *reader$' "$WORK/out" &&
+        grep -A1 '^member of:' "$WORK/out" | grep -q 'Accounting  *reader' &&
+        ctl 1 group show Nobody
+}
+t_check "group show: flags, members, the groups it is nested in, its grants" step_group_show
+
+step_other_permissions() {
+    ctl 0 --json group member add Accounting --user carol --role publisher --other &&
+        json "d['other_permissions'] == [{'kind': 'user', 'name': 'carol', 'role': 'publisher'}] \
+and len(d['members']) == 1" &&
+        ctl 1 group member add Accounting --group 'Head of accounting' --role reader --other &&
+        has "$WORK/err" "members section" &&
+        ctl 1 group member add Accounting --user carol --role emperor &&
+        has "$WORK/err" "no such group role" &&
+        ctl 1 group member remove Accounting --user carol && has "$WORK/err" "no such entry" &&
+        ctl 0 --json group member remove Accounting --user carol --other &&
+        json "d['other_permissions'] == []" &&
+        ctl 2 group member add Accounting --user carol &&
+        ctl 2 group member add Accounting --role reader &&
+        ctl 2 group member remove Accounting --user carol --group Accounting
+}
+t_check "group member add/remove --other: the other-permissions section" step_other_permissions
+
+step_member_remove() {
+    ctl 0 group member remove 'Head of accounting' --user bob &&
+        has "$WORK/out" "user 'bob' removed from 'Head of accounting'" &&
+        dav 404 "$BOB" PUT /dav/acme/reports/2026/q3.txt --data-binary 'no' &&
+        ctl 0 --json access acme --user bob --path reports && json "d['faculties'] == []"
+}
+t_check "group member remove: the nested access ends on the next request" step_member_remove
+
+step_private_group() {
+    ctl 2 group add Board --private && has "$WORK/err" "--admin" &&
+        ctl 0 --json group add Board --private --admin carol &&
+        json "d['private'] is True and d['members'] == [{'kind': 'user', 'name': 'carol', \
+'role': 'administrator'}]" &&
+        ctl 1 group member remove Board --user carol && has "$WORK/err" "administrator" &&
+        ctl 1 group add Board2 --private --admin nobody && has "$WORK/err" "user 'nobody'" &&
+        ctl 1 group show Board2 &&
+        ctl 0 --json audit --target Board && json "[e['action'] for e in d['items']] == \
+['group.update', 'group.member-put', 'group.create'] and d['items'][0]['detail'] == 'made private'"
+}
+t_check "group add --private --admin: a private group with its administrator, in one step" \
+    step_private_group
+
+step_group_set() {
+    ctl 0 --json group set Accounting --name Finance --colour '#123456' --position &&
+        json "d['name'] == 'Finance' and d['colour'] == '#123456' and d['position'] is True \
+and len(d['grants']) == 1" &&
+        ctl 1 group show Accounting &&
+        ctl 1 group set Finance --private && has "$WORK/err" "administrator" &&
+        ctl 0 --json group set Finance --no-position && json "d['position'] is False \
+and d['private'] is False" &&
+        ctl 0 --json group set Board --public && json "d['private'] is False" &&
+        ctl 2 group set Finance && ctl 2 group set Finance --private --public &&
+        ctl 2 group set Finance --position --no-position &&
+        ctl 1 group set bob --name robert && has "$WORK/err" "personal group"
+}
+t_check "group set: rename, colour, flags; private needs an administrator member" step_group_set
+
+step_role_element() {
+    ctl 0 role set viewer --element --faculties read --description 'reads only' &&
+        has "$WORK/out" "element role 'viewer': read" &&
+        ctl 0 grant add acme --user bob --role viewer --path reports/2026 &&
+        propfind 207 "$BOB" /dav/acme/reports/2026/ &&
+        dav 403 "$BOB" PUT /dav/acme/reports/2026/q3.txt --data-binary 'third quarter' &&
+        ctl 0 --json role set viewer --element --faculties read,write &&
+        json "d == {'kind': 'element', 'name': 'viewer', 'faculties': ['read', 'write'], \
+'preset': False, 'description': 'reads only'}" &&
+        dav 201 "$BOB" PUT /dav/acme/reports/2026/q3.txt --data-binary 'third quarter' &&
+        dav 403 "$BOB" DELETE /dav/acme/reports/2026/q3.txt
+}
+t_check "role set: a custom element role's new faculties take effect in the server at once" \
+    step_role_element
+
+step_role_list_delete() {
+    ctl 0 --json role list --element &&
+        json "[r['name'] for r in d['items']] == ['full', 'read', 'write', 'viewer'] \
+and all(r['kind'] == 'element' for r in d['items']) \
+and [r['preset'] for r in d['items']] == [True, True, True, False]" &&
+        ctl 0 role list && has "$WORK/out" "administrator" && has "$WORK/out" "viewer" &&
+        grep -q '^element  *viewer  *read,write  *no  *reads only$' "$WORK/out" &&
+        ctl 1 role delete viewer --element && has "$WORK/err" "in use" &&
+        ctl 1 role set full --element --faculties read && has "$WORK/err" "preset" &&
+        ctl 1 role delete reader --group && has "$WORK/err" "preset" &&
+        ctl 0 role set lookers --group --faculties read,publish &&
+        ctl 0 --json role list --group && json "[r['faculties'] for r in d['items'] \
+if r['name'] == 'lookers'] == [['read', 'publish']]" &&
+        ctl 0 role delete lookers --group && ctl 0 --json role list --group &&
+        json "'lookers' not in [r['name'] for r in d['items']]" &&
+        ctl 1 role delete lookers --group && has "$WORK/err" "no such role" &&
+        ctl 2 role set x --faculties read && ctl 2 role set x --group --element --faculties read &&
+        ctl 2 role set x --element --faculties reed && has "$WORK/err" "'reed'" &&
+        ctl 2 role set x --group --faculties write && ctl 2 role delete x
+}
+t_check "role list, set and delete: presets kept, a role in use kept, bad faculties refused" \
+    step_role_list_delete
+
+step_repo_delete() {
+    ctl 2 repo delete acme && has "$WORK/err" "--yes" &&
+        ctl 0 repo show acme && propfind 207 "$CAROL" /dav/acme/ &&
+        ctl 0 --json repo delete acme --yes && json "d == {'name': 'acme', 'deleted': True}" &&
+        propfind 404 "$CAROL" /dav/acme/ &&
+        ctl 1 repo show acme && has "$WORK/err" "repository 'acme': there is no such repository" &&
+        ctl 0 --json group show Finance && json "d['grants'] == []" &&
+        ctl 1 repo delete acme --yes
+}
+t_check "repo delete: refused without --yes; with it the repository is gone at once" \
+    step_repo_delete
+
+step_group_delete() {
+    ctl 0 group delete Finance && has "$WORK/out" "group 'Finance' deleted" &&
+        ctl 1 group show Finance &&
+        ctl 0 --json group show 'Head of accounting' && json "d['member_of'] == []" &&
+        ctl 1 group delete bob && has "$WORK/err" "personal group" &&
+        ctl 1 group delete Finance
+}
+t_check "group delete: gone with its entries; a personal group cannot go" step_group_delete
+
+step_group_audit() {
+    ctl 0 --json audit --action group. --actor "$ACTOR" &&
+        json "{'group.create', 'group.update', 'group.delete', 'group.member-put', \
+'group.member-remove'} <= {e['action'] for e in d['items']}" &&
+        ctl 0 --json audit --target acme &&
+        json "{'repository.create', 'repository.update', 'repository.delete', 'grant.add', \
+'grant.remove'} <= {e['action'] for e in d['items']}"
+}
+t_check "the audit log records every change to groups, repositories and grants" step_group_audit
+
+step_group_bad_usage() {
+    ctl 2 group && has "$WORK/err" "add, list, show, set, delete, member" &&
+        ctl 2 group frob && ctl 2 group member && ctl 2 group member frob &&
+        ctl 2 group add && ctl 2 group show && ctl 2 group list extra &&
+        ctl 2 repo && ctl 2 repo list extra && ctl 2 grant && ctl 2 grant list &&
+        ctl 2 role && ctl 2 access && ctl 2 access bob --user bob extra &&
+        ctl 0 help && has "$WORK/out" "group member add" && has "$WORK/out" "access REPO"
+}
+t_check "bad usage of the new commands exits 2" step_group_bad_usage
 
 [ $t_failed -eq 0 ]
