@@ -108,7 +108,7 @@ dav_get(struct dav_req *d)
         return rc;
     }
     name = strrchr(r->path, '/') ? strrchr(r->path, '/') + 1 : r->path;
-    type = stor_mime_type(d->ctx->mime, name, -1, fd, tbuf);
+    type = stor_mime_type(d->ctx->mime, name, -1, fd, &st, tbuf);
     cf_resp_header(req, "ETag", "%s", etag);
     cf_resp_header(req, "Last-Modified", "%s", date);
     cf_resp_header(req, "Accept-Ranges", "bytes");

@@ -433,14 +433,14 @@ dav_live(struct dav_req *d, const struct dav_entry *e, const char *name, struct 
         const char *t;
 
         if (e->dirfd >= 0) {
-            t = stor_mime_type(d->ctx->mime, e->name, e->dirfd, -1, buf);
+            t = stor_mime_type(d->ctx->mime, e->name, e->dirfd, -1, st, buf);
         } else {
             int fd;
             struct stor_stat st2;
 
             t = stor_mime_from_name(e->name);
             if (t == NULL && stor_open_read(r->repo, r->path, &fd, &st2) == 0) {
-                t = stor_mime_type(d->ctx->mime, e->name, -1, fd, buf);
+                t = stor_mime_type(d->ctx->mime, e->name, -1, fd, &st2, buf);
                 close(fd);
             }
             if (t == NULL)

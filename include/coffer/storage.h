@@ -523,12 +523,14 @@ struct stor_mime *stor_mime_new(void);
 void stor_mime_free(struct stor_mime *m);
 /*
  * The media type of a file: from its name's extension, else from its first
- * bytes with libmagic (read through dirfd/name, or fd when >= 0). The result
- * is a static string or written into buf.
+ * bytes with libmagic (read through dirfd/name, or fd when >= 0). With st
+ * (the file's status), libmagic's answer is remembered for that version of
+ * the file. The result is a static string or written into buf. A
+ * struct stor_mime belongs to one thread.
  */
 #define STOR_MIME_MAX 128
 const char *stor_mime_type(struct stor_mime *m, const char *name, int dirfd, int fd,
-                           char buf[STOR_MIME_MAX]);
+                           const struct stor_stat *st, char buf[STOR_MIME_MAX]);
 /* The type from the extension only, or NULL. */
 const char *stor_mime_from_name(const char *name);
 

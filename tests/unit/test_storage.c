@@ -722,38 +722,65 @@ test_mime_type_sniffs_png_without_extension(void **state)
 
     /* through dirfd and name */
     memset(buf, 0, sizeof(buf));
-    t = stor_mime_type(m, "picture", dirfd, -1, buf);
+    t = stor_mime_type(m, "picture", dirfd, -1, NULL, buf);
     assert_non_null(t);
     assert_string_equal(t, "image/png");
     /* through an open fd */
     fd = openat(dirfd, "picture", O_RDONLY | O_CLOEXEC);
     assert_true(fd >= 0);
     memset(buf, 0, sizeof(buf));
-    t = stor_mime_type(m, "picture", -1, fd, buf);
+    t = stor_mime_type(m, "picture", -1, fd, NULL, buf);
     assert_string_equal(t, "image/png");
     /* the fd stays the caller's, still open */
     assert_true(fcntl(fd, F_GETFD) >= 0);
     close(fd);
 
     /* a known extension wins over the content, without reading it */
-    assert_string_equal(stor_mime_type(m, "picture.txt", dirfd, -1, buf), "text/plain");
+    assert_string_equal(stor_mime_type(m, "picture.txt", dirfd, -1, NULL, buf), "text/plain");
     /* plain text without an extension */
     t_write_at(dirfd, "notes", "hello, world\nsecond line\n", 25);
-    assert_string_equal(stor_mime_type(m, "notes", dirfd, -1, buf), "text/plain");
+    assert_string_equal(stor_mime_type(m, "notes", dirfd, -1, NULL, buf), "text/plain");
     /* missing and empty files */
-    assert_string_equal(stor_mime_type(m, "missing", dirfd, -1, buf),
+    assert_string_equal(stor_mime_type(m, "missing", dirfd, -1, NULL, buf),
                         "application/octet-stream");
     t_write_at(dirfd, "empty", "", 0);
-    assert_string_equal(stor_mime_type(m, "empty", dirfd, -1, buf),
+    assert_string_equal(stor_mime_type(m, "empty", dirfd, -1, NULL, buf),
                         "application/octet-stream");
     /* without libmagic state */
-    assert_string_equal(stor_mime_type(NULL, "picture", dirfd, -1, buf),
+    assert_string_equal(stor_mime_type(NULL, "picture", dirfd, -1, NULL, buf),
                         "application/octet-stream");
-    assert_string_equal(stor_mime_type(NULL, "a.png", dirfd, -1, buf), "image/png");
+    assert_string_equal(stor_mime_type(NULL, "a.png", dirfd, -1, NULL, buf), "image/png");
 
     close(dirfd);
     stor_mime_free(m);
     stor_mime_free(NULL);
+}
+
+static void
+test_mime_type_remembers_a_file_version(void **state)
+{
+    struct t_fx *fx = *state;
+    struct stor_mime *m = stor_mime_new();
+    struct stor_repo *r;
+    struct stor_stat st, st2;
+    char buf[STOR_MIME_MAX];
+    int dirfd;
+
+    assert_int_equal(stor_repo_create(fx->repos, fx->db, "mime", fx->uid, 0, &r), 0);
+    dirfd = openat(r->rootfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    assert_true(dirfd >= 0);
+    t_write_at(dirfd, "blob", t_png, sizeof(t_png));
+    assert_int_equal(stor_stat(r, "blob", &st), 0);
+    assert_string_equal(stor_mime_type(m, "blob", dirfd, -1, &st, buf), "image/png");
+    /* the same version is answered from memory: even unreadable now, it is a PNG */
+    assert_int_equal(unlinkat(dirfd, "blob", 0), 0);
+    assert_string_equal(stor_mime_type(m, "blob", dirfd, -1, &st, buf), "image/png");
+    /* another version (other size and time) is sniffed again */
+    t_write_at(dirfd, "blob", "just some words\n", 16);
+    assert_int_equal(stor_stat(r, "blob", &st2), 0);
+    assert_string_equal(stor_mime_type(m, "blob", dirfd, -1, &st2, buf), "text/plain");
+    close(dirfd);
+    stor_mime_free(m);
 }
 
 int
@@ -780,6 +807,7 @@ main(void)
         T(test_mime_from_name_is_case_insensitive),
         T(test_mime_from_name_unknown_or_missing_extension_is_null),
         T(test_mime_type_sniffs_png_without_extension),
+        T(test_mime_type_remembers_a_file_version),
 #undef T
     };
 
