@@ -213,18 +213,30 @@ struct acl_grant {
 };
 
 struct acl_gnode {
-    struct acl_gnode *next;     /* hash chain */
+    struct acl_gnode *next;     /* another node whose key is the same (rare) */
     int64_t repo;
-    uint64_t hash;
+    uint64_t hash;              /* of the path */
+    unsigned depth;             /* components in the path: 0 for the root */
     char *path;
     size_t plen;
     struct acl_grant *v;
     size_t n, cap;
 };
 
+#define ACL_DEPTHS 64
+
 struct acl_repo_grants {
     struct acl_gnode **v;       /* the repository's granted paths */
     size_t n, cap;
+    uint64_t depth_mask;        /* bit d: some granted path has d components */
+    uint32_t depth_n[ACL_DEPTHS];
+};
+
+/* One slot of the (repository, path) table: the key beside the pointer, so a
+ * probe that finds nothing costs one cache line. */
+struct acl_gslot {
+    uint64_t key;               /* 0: free */
+    struct acl_gnode *n;
 };
 
 struct acl_pic {
@@ -232,7 +244,7 @@ struct acl_pic {
     struct acl_map groups;      /* id -> struct acl_group */
     struct acl_map users;       /* id -> struct acl_user */
     struct acl_map repos;       /* id -> struct acl_repo_grants */
-    struct acl_gnode **gtab;    /* (repo, path) -> gnode */
+    struct acl_gslot *gtab;     /* (repo, path) -> gnode, open addressing */
     size_t gcap, gn;
     struct acl_map grant_ids;   /* grant id -> gnode */
 };
@@ -380,40 +392,68 @@ acl_pic_free(struct acl_pic *p)
 
 /* ---- grants ---- */
 
+/* The table key of (repo, path hash): never 0, which marks a free slot. */
+static uint64_t
+acl_gslot_key(int64_t repo, uint64_t pathhash)
+{
+    return acl_gkey(repo, pathhash) | 1;
+}
+
 static struct acl_gnode *
 acl_gnode_find(const struct acl_pic *p, int64_t repo, uint64_t hash, const char *path,
                size_t plen)
 {
-    struct acl_gnode *n;
+    uint64_t key;
 
     if (p->gcap == 0)
         return NULL;
-    for (n = p->gtab[acl_gkey(repo, hash) & (p->gcap - 1)]; n != NULL; n = n->next)
-        if (n->repo == repo && n->plen == plen && memcmp(n->path, path, plen) == 0)
-            return n;
-    return NULL;
+    key = acl_gslot_key(repo, hash);
+    for (size_t i = (size_t)(key >> 7) & (p->gcap - 1);; i = (i + 1) & (p->gcap - 1)) {
+        const struct acl_gslot *sl = &p->gtab[i];
+
+        if (sl->key == 0)
+            return NULL;
+        if (sl->key != key)
+            continue;
+        for (struct acl_gnode *n = sl->n; n != NULL; n = n->next)
+            if (n->repo == repo && n->plen == plen && memcmp(n->path, path, plen) == 0)
+                return n;
+        return NULL;
+    }
+}
+
+/* The slot of key: the one holding it, or the free one where it goes. */
+static struct acl_gslot *
+acl_gslot_at(struct acl_pic *p, uint64_t key)
+{
+    for (size_t i = (size_t)(key >> 7) & (p->gcap - 1);; i = (i + 1) & (p->gcap - 1))
+        if (p->gtab[i].key == key || p->gtab[i].key == 0)
+            return &p->gtab[i];
 }
 
 static void
 acl_gtab_grow(struct acl_pic *p)
 {
-    size_t ncap = p->gcap ? p->gcap * 2 : 256;
-    struct acl_gnode **t = cf_xcalloc(ncap, sizeof(*t));
+    struct acl_gslot *old = p->gtab;
+    size_t ocap = p->gcap;
 
-    for (size_t i = 0; i < p->gcap; i++) {
-        struct acl_gnode *n = p->gtab[i], *next;
+    p->gcap = ocap ? ocap * 2 : 256;
+    p->gtab = cf_xcalloc(p->gcap, sizeof(*p->gtab));
+    for (size_t i = 0; i < ocap; i++)
+        if (old[i].key != 0)
+            *acl_gslot_at(p, old[i].key) = old[i];
+    free(old);
+}
 
-        for (; n != NULL; n = next) {
-            size_t s = acl_gkey(n->repo, n->hash) & (ncap - 1);
+/* Components in a path: 0 for "", 1 for "a", 2 for "a/b". */
+static unsigned
+acl_path_depth(const char *path, size_t len)
+{
+    unsigned d = len > 0;
 
-            next = n->next;
-            n->next = t[s];
-            t[s] = n;
-        }
-    }
-    free(p->gtab);
-    p->gtab = t;
-    p->gcap = ncap;
+    for (size_t i = 0; i < len; i++)
+        d += path[i] == '/';
+    return d < ACL_DEPTHS ? d : ACL_DEPTHS - 1;
 }
 
 static struct acl_gnode *
@@ -423,6 +463,7 @@ acl_gnode_get(struct acl_pic *p, int64_t repo, const char *path)
     uint64_t h = acl_fnv(ACL_FNV0, path, plen);
     struct acl_gnode *n = acl_gnode_find(p, repo, h, path, plen);
     struct acl_repo_grants *rg;
+    struct acl_gslot *sl;
 
     if (n != NULL)
         return n;
@@ -433,32 +474,59 @@ acl_gnode_get(struct acl_pic *p, int64_t repo, const char *path)
     n->hash = h;
     n->path = cf_xstrndup(path, plen);
     n->plen = plen;
-    size_t s = acl_gkey(repo, h) & (p->gcap - 1);
-    n->next = p->gtab[s];
-    p->gtab[s] = n;
-    p->gn++;
+    n->depth = acl_path_depth(path, plen);
+    sl = acl_gslot_at(p, acl_gslot_key(repo, h));
+    if (sl->key == 0) {
+        sl->key = acl_gslot_key(repo, h);
+        p->gn++;
+    }
+    n->next = sl->n;
+    sl->n = n;
     if ((rg = acl_map_get(&p->repos, repo)) == NULL) {
         rg = cf_xcalloc(1, sizeof(*rg));
         acl_map_put(&p->repos, repo, rg);
     }
     ACL_PUSH(rg->v, rg->n, rg->cap, n);
+    rg->depth_n[n->depth]++;
+    rg->depth_mask |= 1ull << n->depth;
     return n;
 }
 
-/* Unlinks an empty gnode from the table and its repository's list, and frees it. */
+/* Unlinks a gnode from the table and its repository's list, and frees it. */
 static void
 acl_gnode_drop(struct acl_pic *p, struct acl_gnode *n)
 {
-    struct acl_gnode **pp = &p->gtab[acl_gkey(n->repo, n->hash) & (p->gcap - 1)];
+    uint64_t key = acl_gslot_key(n->repo, n->hash);
+    struct acl_gslot *sl = acl_gslot_at(p, key);
     struct acl_repo_grants *rg = acl_map_get(&p->repos, n->repo);
+    struct acl_gnode **pp = &sl->n;
 
     while (*pp != n)
         pp = &(*pp)->next;
     *pp = n->next;
-    p->gn--;
+    if (sl->n == NULL) {
+        /* free the slot, shifting back the ones that probed past it */
+        size_t i = (size_t)(sl - p->gtab), j = i;
+
+        for (;;) {
+            j = (j + 1) & (p->gcap - 1);
+            if (p->gtab[j].key == 0)
+                break;
+            size_t k = (size_t)(p->gtab[j].key >> 7) & (p->gcap - 1);
+            if ((j > i && (k <= i || k > j)) || (j < i && (k <= i && k > j))) {
+                p->gtab[i] = p->gtab[j];
+                i = j;
+            }
+        }
+        p->gtab[i].key = 0;
+        p->gtab[i].n = NULL;
+        p->gn--;
+    }
     for (size_t i = 0; rg != NULL && i < rg->n; i++)
         if (rg->v[i] == n) {
             rg->v[i] = rg->v[--rg->n];
+            if (--rg->depth_n[n->depth] == 0)
+                rg->depth_mask &= ~(1ull << n->depth);
             break;
         }
     acl_gnode_free(n);
@@ -820,26 +888,33 @@ acl_next_prefix(const char *path, size_t len, size_t i)
 static unsigned
 acl_pic_faculties(const struct acl_pic *p, int64_t user, int64_t repo, const char *path)
 {
+    const struct acl_repo_grants *rg;
     const struct acl_user *u;
     const struct acl_gnode *n;
     uint64_t h = ACL_FNV0;
-    unsigned f = 0;
+    unsigned f = 0, depth = 0;
     size_t i = 0, len;
 
     if (user <= 0 || (u = acl_map_get(&p->users, user)) == NULL || u->neff == 0 ||
-        acl_map_get(&p->repos, repo) == NULL)
+        (rg = acl_map_get(&p->repos, repo)) == NULL || rg->n == 0)
         return 0;
     len = strlen(path);
-    /* "" then each prefix ending before a '/', then the whole path */
+    /*
+     * "" then each prefix ending before a '/', then the whole path; only at
+     * the depths where the repository has grants at all.
+     */
     for (;;) {
-        if ((n = acl_gnode_find(p, repo, h, path, i)) != NULL)
+        if ((rg->depth_mask & (1ull << depth)) &&
+            (n = acl_gnode_find(p, repo, h, path, i)) != NULL)
             f |= acl_gnode_faculties(p, n, u);
-        if (i == len || f == ACL_ALL)
+        if (i == len || f == ACL_ALL || (rg->depth_mask >> (depth + 1)) == 0)
             break;
         size_t next = acl_next_prefix(path, len, i);
 
         h = acl_fnv(h, path + i, next - i);
         i = next;
+        if (depth < ACL_DEPTHS - 1)
+            depth++;
     }
     return f;
 }

@@ -340,7 +340,8 @@ acl_member_put(struct acl_ident *x, uint32_t ufac, const struct stor_member *m)
         }
         if ((rc = acl_g_load(x, ufac, m->principal, pool, &child)) < 0)
             goto out;
-        if (x->engine != NULL && acl_engine_would_cycle(x->engine, m->principal, m->grp)) {
+        if (x->engine != NULL ? acl_engine_would_cycle(x->engine, m->principal, m->grp)
+                              : stor_group_would_cycle(x->db, m->principal, m->grp)) {
             rc = acl_g_fail(x, -ELOOP, "this would nest the group inside itself (a cycle)");
             goto out;
         }
@@ -661,21 +662,67 @@ out:
     return rc;
 }
 
+/* ---- the private-group rule, for changes that reach it indirectly ---- */
+
+int
+acl_keep_private_admins_begin(struct acl_ident *x, int64_t *before)
+{
+    int rc;
+
+    if ((rc = stor_db_begin(x->db)) < 0)
+        return acl_g_fail(x, rc, "the database is busy: try again");
+    if ((rc = stor_groups_without_admin(x->db, before)) < 0) {
+        stor_db_rollback(x->db);
+        return acl_g_fail(x, rc, "the database could not be read");
+    }
+    return 0;
+}
+
+int
+acl_keep_private_admins_commit(struct acl_ident *x, int64_t before)
+{
+    int64_t after;
+    int rc;
+
+    if ((rc = stor_groups_without_admin(x->db, &after)) < 0) {
+        stor_db_rollback(x->db);
+        return acl_g_fail(x, rc, "the database could not be read");
+    }
+    if (after > before) {
+        /* no name: the group may be private to the one asking */
+        stor_db_rollback(x->db);
+        return acl_g_fail(x, -EPERM, "this would leave a private group without a member "
+                          "holding the administrator role; its members must give the role to "
+                          "another member first");
+    }
+    if ((rc = stor_db_commit(x->db)) < 0)
+        return acl_g_fail(x, rc, "the database could not save the change");
+    return 0;
+}
+
 /* ---- roles ---- */
 
 int
 acl_roles2_put(struct acl_ident *x, uint32_t ufac, enum stor_role_kind k,
                const struct stor_role *r)
 {
+    int64_t before;
     int rc;
 
     if (!acl_g_system(x) && !(ufac & ACL_U_ADMIN))
         return acl_g_fail(x, -EACCES, "only administrators change roles");
     if (!acl_login_ok(cf_str_from(r->name)))
         return acl_g_fail(x, -EINVAL, "a role name is 1 to 64 of a-z, 0-9, '.', '_' and '-'");
-    if ((rc = stor_role2_put(x->db, k, r)) < 0)
+    if ((rc = acl_keep_private_admins_begin(x, &before)) < 0)
+        return rc;
+    if ((rc = stor_role2_put(x->db, k, r)) < 0) {
+        stor_db_rollback(x->db);
         return acl_g_fail(x, rc, rc == -EPERM ? "the faculties of a preset role cannot change"
                                               : "the database could not save the role");
+    }
+    /* a group role losing the administer faculty must not orphan a private group */
+    if ((rc = acl_keep_private_admins_commit(x, before)) < 0)
+        return rc;
     acl_audit(x, k == STOR_ROLES_GROUP ? "group-role.put" : "element-role.put", r->name, NULL);
     if (x->engine != NULL)
         acl_engine_roles_reload(x->engine, x->db);

@@ -39,6 +39,14 @@ int acl_engine_roles_reload(struct acl_engine *e, struct stor_db *db);
 void acl_engine_epoch_note(struct acl_engine *e, unsigned v);
 
 struct acl_ident;
+/*
+ * A change that may strip a private group of its last administrator member
+ * indirectly (a role's faculties, a user's removal) runs between these:
+ * begin opens a transaction and counts the private groups without one;
+ * commit refuses (-EPERM, rolled back) if the count grew, else commits.
+ */
+int acl_keep_private_admins_begin(struct acl_ident *x, int64_t *before);
+int acl_keep_private_admins_commit(struct acl_ident *x, int64_t before);
 /* After a committed change: bumps the epoch so other processes follow, and
  * notes it in x->engine, which is in step already. */
 void acl_changed(struct acl_ident *x);

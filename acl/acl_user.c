@@ -645,7 +645,7 @@ acl_user_remove(struct acl_ident *x, int64_t id, int64_t transfer_to, bool keep_
     struct cf_pool *pool = cf_pool_new(1024);
     struct acl_remove_ctx c = { NULL, 0 };
     struct stor_user u, to;
-    int64_t personal = 0;
+    int64_t personal = 0, orphans = 0;
     char detail[128];
     int rc;
 
@@ -682,10 +682,8 @@ acl_user_remove(struct acl_ident *x, int64_t id, int64_t transfer_to, bool keep_
             personal = pg.id;
     }
     /* the database first, all or nothing; the files once it committed */
-    if ((rc = stor_db_begin(x->db)) < 0) {
-        x->why = "the database is busy: try again";
+    if ((rc = acl_keep_private_admins_begin(x, &orphans)) < 0)
         goto out;
-    }
     for (size_t i = 0; i < c.n && rc == 0; i++) {
         /* a transferred repository: its new owner gets full control, as its maker had */
         rc = transfer_to > 0 ? stor_repo_set_owner(x->repos, x->db, c.v[i], transfer_to)
@@ -708,12 +706,14 @@ acl_user_remove(struct acl_ident *x, int64_t id, int64_t transfer_to, bool keep_
     }
     if (rc == 0)
         acl_audit(x, "user.delete", u.login, detail);
-    if (rc < 0 || (rc = stor_db_commit(x->db)) < 0) {
-        if (rc < 0)
-            stor_db_rollback(x->db);
+    if (rc < 0) {
+        stor_db_rollback(x->db);
         x->why = "the database could not remove the user";
         goto out;
     }
+    /* he must not have been the last administrator member of a private group */
+    if ((rc = acl_keep_private_admins_commit(x, orphans)) < 0)
+        goto out;
     for (size_t i = 0; transfer_to == 0 && i < c.n; i++)
         stor_repos_forget(x->repos, c.v[i], true);
     if (x->engine != NULL && !keep_profile) {

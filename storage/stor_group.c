@@ -241,6 +241,42 @@ stor_group_admins(struct stor_db *db, int64_t grp, int64_t skip_user, int64_t *n
 }
 
 int
+stor_groups_without_admin(struct stor_db *db, int64_t *n)
+{
+    sqlite3_stmt *st = stor_sql(db, "SELECT count(*) FROM groups g WHERE g.private AND NOT "
+                                    "EXISTS (SELECT 1 FROM group_members m JOIN group_roles r "
+                                    "ON r.name = m.role WHERE m.grp = g.id AND m.kind = 'user' "
+                                    "AND m.section = 'member' AND (r.faculties & 2) != 0)");
+    int rc;
+
+    if (st == NULL)
+        return -EIO;
+    rc = sqlite3_step(st);
+    *n = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    stor_stmt_done(st);
+    return rc == SQLITE_ROW ? 0 : stor_sqlite_err(db, rc, __func__);
+}
+
+bool
+stor_group_would_cycle(struct stor_db *db, int64_t child, int64_t parent)
+{
+    /* the groups parent is nested in, transitively, and parent itself */
+    sqlite3_stmt *st = stor_sql(db, "WITH RECURSIVE up(g) AS (SELECT ?1 UNION "
+                                    "SELECT m.grp FROM group_members m JOIN up ON "
+                                    "m.kind = 'group' AND m.principal = up.g) "
+                                    "SELECT 1 FROM up WHERE g = ?2");
+    bool cycle;
+
+    if (st == NULL)
+        return true;            /* fail closed */
+    sqlite3_bind_int64(st, 1, parent);
+    sqlite3_bind_int64(st, 2, child);
+    cycle = sqlite3_step(st) != SQLITE_DONE;
+    stor_stmt_done(st);
+    return cycle;
+}
+
+int
 stor_entries_of(struct stor_db *db, enum stor_kind kind, int64_t principal, stor_member_fn fn,
                 void *arg)
 {

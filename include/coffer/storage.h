@@ -204,6 +204,10 @@ int stor_members_each(struct stor_db *db, int64_t grp, stor_member_fn fn, void *
  * administer faculty (bit 2 of group_roles.faculties), but skip_user.
  */
 int stor_group_admins(struct stor_db *db, int64_t grp, int64_t skip_user, int64_t *n);
+/* Counts the private groups left without a member holding the administer faculty. */
+int stor_groups_without_admin(struct stor_db *db, int64_t *n);
+/* True if making child a member of parent closes a cycle (a database walk; true on error). */
+bool stor_group_would_cycle(struct stor_db *db, int64_t child, int64_t parent);
 /* Calls fn for each entry naming the principal, in whatever group. */
 int stor_entries_of(struct stor_db *db, enum stor_kind kind, int64_t principal, stor_member_fn fn,
                     void *arg);

@@ -214,10 +214,47 @@ t_repo(struct t_fx *fx, const char *name)
     return r;
 }
 
+/*
+ * Makes path in r (a grant names something that is there): the folders on
+ * the way, and a file at the end when its name has a dot, else a folder.
+ */
+static void
+t_mk(struct stor_repo *r, const char *path)
+{
+    char buf[256];
+    size_t n = strlen(path);
+
+    assert_true(n < sizeof(buf));
+    memcpy(buf, path, n + 1);
+    for (size_t i = 0; i <= n; i++) {
+        const char *leaf;
+        struct stor_put put;
+        struct stor_stat st;
+        int rc;
+
+        if (buf[i] != '/' && buf[i] != '\0')
+            continue;
+        buf[i] = '\0';
+        leaf = strrchr(buf, '/');
+        leaf = leaf != NULL ? leaf + 1 : buf;
+        if (i < n || strchr(leaf, '.') == NULL) {
+            rc = stor_mkcol(r, buf, false);
+            assert_true(rc == 0 || rc == -EEXIST);
+        } else if (stor_stat(r, buf, &st) < 0) {
+            assert_int_equal(stor_put_begin(r, buf, &put), 0);
+            assert_int_equal(stor_put_commit(&put, false, NULL, &st), 0);
+        }
+        buf[i] = path[i];
+    }
+}
+
 static int64_t
 t_grant(struct t_fx *fx, struct stor_repo *r, const char *path, int64_t gid, const char *role)
 {
     int64_t id = 0;
+
+    if (path[0] != '\0')
+        t_mk(r, path);
 
     assert_int_equal(acl_grant_add(&fx->sys, 0, r, path, gid, role, &id), 0);
     return id;
@@ -375,6 +412,9 @@ test_publisher_who_is_not_a_reader(void **state)
     t_grant(fx, r, "2024", t_personal(fx, "pat"), "manage-only");
     t_grant(fx, r, "2024", t_personal(fx, "quinn"), "manage-only");
 
+    t_mk(r, "2024/order-17");
+    t_mk(r, "2024/order-18");
+    t_mk(r, "2025");
     /* publisher in the group and manage on the folder: he includes the group */
     assert_int_equal(acl_grant_add(&p.x, p.ufac, r, "2024/order-17", orders, "write", &id), 0);
     assert_int_equal(t_fac(fx, olga, r, "2024/order-17/invoice.pdf"), ACL_W);
@@ -793,6 +833,34 @@ test_engine_reload_equals_patched(void **state)
     acl_engine_free(fresh);
 }
 
+static void
+test_private_group_keeps_its_administrator_through_roles_and_removal(void **state)
+{
+    struct t_fx *fx = *state;
+    int64_t erin = t_user(fx, "erin", "internal"), frank = t_user(fx, "frank", "internal");
+    int64_t board = t_private_group(fx, erin, "Board");
+    struct t_actor e = t_as(fx, erin);
+    struct stor_role boss = { .name = "boss", .faculties = ACL_G_ADMIN | ACL_G_READ };
+    struct stor_member m = { board, STOR_KIND_USER, frank, "boss", STOR_SECTION_MEMBER };
+    int64_t n = -1;
+
+    /* frank holds the administer faculty through a custom role; erin leaves */
+    assert_int_equal(acl_roles2_put(&fx->sys, 0, STOR_ROLES_GROUP, &boss), 0);
+    assert_int_equal(acl_member_put(&e.x, e.ufac, &m), 0);
+    assert_int_equal(acl_member_remove(&e.x, e.ufac, board, STOR_KIND_USER, erin,
+                                       STOR_SECTION_MEMBER), 0);
+    /* taking the faculty away from the role would orphan the group: refused, unchanged */
+    boss.faculties = ACL_G_READ;
+    assert_int_equal(acl_roles2_put(&fx->sys, 0, STOR_ROLES_GROUP, &boss), -EPERM);
+    assert_int_equal(acl_engine_group_faculties(fx->engine, frank, board),
+                     ACL_G_ADMIN | ACL_G_READ);
+    /* so would removing frank, the last administrator member */
+    assert_int_equal(acl_user_remove(&fx->sys, frank, 0, false), -EPERM);
+    assert_true(acl_engine_is_member(fx->engine, frank, board));
+    assert_int_equal(stor_groups_without_admin(fx->db, &n), 0);
+    assert_int_equal(n, 0);
+}
+
 int
 main(void)
 {
@@ -804,6 +872,7 @@ main(void)
         T(test_publisher_who_is_not_a_reader),
         T(test_private_group_hidden_from_administrators),
         T(test_last_administrator_of_private_group),
+        T(test_private_group_keeps_its_administrator_through_roles_and_removal),
         T(test_position_change),
         T(test_cycle_refused),
         T(test_removal_propagates),
