@@ -58,9 +58,14 @@
         (arr)[(n)++] = (val);                                                       \
     } while (0)
 
+/* Key and value side by side: a lookup reads one cache line. */
+struct acl_mslot {
+    int64_t key;                /* 0: free */
+    void *val;
+};
+
 struct acl_map {
-    int64_t *keys;              /* 0: free */
-    void **vals;
+    struct acl_mslot *slot;
     size_t cap, n;
 };
 
@@ -78,9 +83,9 @@ acl_map_get(const struct acl_map *m, int64_t key)
     if (m->cap == 0)
         return NULL;
     for (size_t i = acl_map_slot(m, key);; i = (i + 1) & (m->cap - 1)) {
-        if (m->keys[i] == key)
-            return m->vals[i];
-        if (m->keys[i] == 0)
+        if (m->slot[i].key == key)
+            return m->slot[i].val;
+        if (m->slot[i].key == 0)
             return NULL;
     }
 }
@@ -94,13 +99,11 @@ acl_map_grow(struct acl_map *m)
 
     m->cap = old.cap ? old.cap * 2 : 64;
     m->n = 0;
-    m->keys = cf_xcalloc(m->cap, sizeof(*m->keys));
-    m->vals = cf_xcalloc(m->cap, sizeof(*m->vals));
+    m->slot = cf_xcalloc(m->cap, sizeof(*m->slot));
     for (size_t i = 0; i < old.cap; i++)
-        if (old.keys[i] != 0)
-            acl_map_put(m, old.keys[i], old.vals[i]);
-    free(old.keys);
-    free(old.vals);
+        if (old.slot[i].key != 0)
+            acl_map_put(m, old.slot[i].key, old.slot[i].val);
+    free(old.slot);
 }
 
 static void
@@ -109,13 +112,13 @@ acl_map_put(struct acl_map *m, int64_t key, void *val)
     if ((m->n + 1) * 4 > m->cap * 3)
         acl_map_grow(m);
     for (size_t i = acl_map_slot(m, key);; i = (i + 1) & (m->cap - 1)) {
-        if (m->keys[i] == key) {
-            m->vals[i] = val;
+        if (m->slot[i].key == key) {
+            m->slot[i].val = val;
             return;
         }
-        if (m->keys[i] == 0) {
-            m->keys[i] = key;
-            m->vals[i] = val;
+        if (m->slot[i].key == 0) {
+            m->slot[i].key = key;
+            m->slot[i].val = val;
             m->n++;
             return;
         }
@@ -130,31 +133,30 @@ acl_map_del(struct acl_map *m, int64_t key)
 
     if (m->cap == 0)
         return;
-    for (i = acl_map_slot(m, key); m->keys[i] != key; i = (i + 1) & (m->cap - 1))
-        if (m->keys[i] == 0)
+    for (i = acl_map_slot(m, key); m->slot[i].key != key; i = (i + 1) & (m->cap - 1))
+        if (m->slot[i].key == 0)
             return;
     for (j = i;;) {
         j = (j + 1) & (m->cap - 1);
-        if (m->keys[j] == 0)
+        if (m->slot[j].key == 0)
             break;
-        size_t k = acl_map_slot(m, m->keys[j]);
+        size_t k = acl_map_slot(m, m->slot[j].key);
         /* move j back to i when its home slot k is not in (i, j] */
         if ((j > i && (k <= i || k > j)) || (j < i && (k <= i && k > j))) {
-            m->keys[i] = m->keys[j];
-            m->vals[i] = m->vals[j];
+            m->slot[i].key = m->slot[j].key;
+            m->slot[i].val = m->slot[j].val;
             i = j;
         }
     }
-    m->keys[i] = 0;
-    m->vals[i] = NULL;
+    m->slot[i].key = 0;
+    m->slot[i].val = NULL;
     m->n--;
 }
 
 static void
 acl_map_free(struct acl_map *m)
 {
-    free(m->keys);
-    free(m->vals);
+    free(m->slot);
     memset(m, 0, sizeof(*m));
 }
 
@@ -200,11 +202,19 @@ struct acl_eff {
 
 struct acl_user {
     int64_t id;
-    struct acl_direct *direct;
-    size_t ndirect, capdirect;
+    uint64_t readmask[2];       /* a bit per group he may read through (hashed):
+                                   most grants are passed over without a search */
     struct acl_eff *eff;        /* sorted by gid */
     size_t neff;
+    struct acl_direct *direct;
+    size_t ndirect, capdirect;
 };
+
+static unsigned
+acl_gid_bit(int64_t gid)
+{
+    return (unsigned)(((uint64_t)gid * 0x9e3779b97f4a7c15ull) >> 57);    /* 0..127 */
+}
 
 struct acl_grant {
     int64_t id;
@@ -212,15 +222,25 @@ struct acl_grant {
     int role;                   /* index into the element roles */
 };
 
+#define ACL_GNODE_INL 3          /* grants kept inside the node */
+#define ACL_GNODE_PATH 40         /* path bytes kept inside the node */
+
+/*
+ * A granted path. The first grants and a short path live inside the node
+ * itself, so a check that finds it reads one or two adjacent cache lines
+ * rather than three separate allocations.
+ */
 struct acl_gnode {
-    struct acl_gnode *next;     /* another node whose key is the same (rare) */
     int64_t repo;
+    size_t plen;
+    char *path;                 /* pbuf, or the heap for a long path */
+    struct acl_grant *v;        /* inl, or the heap past ACL_GNODE_INL grants */
+    size_t n, cap;
+    struct acl_grant inl[ACL_GNODE_INL];
+    char pbuf[ACL_GNODE_PATH];
+    struct acl_gnode *next;     /* another node whose key is the same (rare) */
     uint64_t hash;              /* of the path */
     unsigned depth;             /* components in the path: 0 for the root */
-    char *path;
-    size_t plen;
-    struct acl_grant *v;
-    size_t n, cap;
 };
 
 #define ACL_DEPTHS 64
@@ -229,8 +249,28 @@ struct acl_repo_grants {
     struct acl_gnode **v;       /* the repository's granted paths */
     size_t n, cap;
     uint64_t depth_mask;        /* bit d: some granted path has d components */
+    uint64_t bloom[8];          /* 512 bits, two per granted path: most prefixes
+                                   without a grant are told without a probe */
     uint32_t depth_n[ACL_DEPTHS];
 };
+
+/* The two bloom bits of a (repo, path) key. */
+static bool
+acl_bloom_has(const uint64_t *b, uint64_t key)
+{
+    unsigned x = (unsigned)(key >> 40) & 511, y = (unsigned)(key >> 51) & 511;
+
+    return (b[x >> 6] >> (x & 63) & 1) && (b[y >> 6] >> (y & 63) & 1);
+}
+
+static void
+acl_bloom_add(uint64_t *b, uint64_t key)
+{
+    unsigned x = (unsigned)(key >> 40) & 511, y = (unsigned)(key >> 51) & 511;
+
+    b[x >> 6] |= 1ull << (x & 63);
+    b[y >> 6] |= 1ull << (y & 63);
+}
 
 /* One slot of the (repository, path) table: the key beside the pointer, so a
  * probe that finds nothing costs one cache line. */
@@ -355,9 +395,26 @@ acl_user_free(struct acl_user *u)
 static void
 acl_gnode_free(struct acl_gnode *n)
 {
-    free(n->path);
-    free(n->v);
+    if (n->path != n->pbuf)
+        free(n->path);
+    if (n->v != n->inl)
+        free(n->v);
     free(n);
+}
+
+static void
+acl_gnode_push(struct acl_gnode *n, struct acl_grant g)
+{
+    if (n->n == n->cap) {
+        struct acl_grant *v = cf_xmalloc(n->cap * 2 * sizeof(*v));
+
+        memcpy(v, n->v, n->n * sizeof(*v));
+        if (n->v != n->inl)
+            free(n->v);
+        n->v = v;
+        n->cap *= 2;
+    }
+    n->v[n->n++] = g;
 }
 
 static void
@@ -366,14 +423,14 @@ acl_pic_free(struct acl_pic *p)
     if (p == NULL)
         return;
     for (size_t i = 0; i < p->groups.cap; i++)
-        if (p->groups.keys[i] != 0)
-            acl_group_free(p->groups.vals[i]);
+        if (p->groups.slot[i].key != 0)
+            acl_group_free(p->groups.slot[i].val);
     for (size_t i = 0; i < p->users.cap; i++)
-        if (p->users.keys[i] != 0)
-            acl_user_free(p->users.vals[i]);
+        if (p->users.slot[i].key != 0)
+            acl_user_free(p->users.slot[i].val);
     for (size_t i = 0; i < p->repos.cap; i++)
-        if (p->repos.keys[i] != 0) {
-            struct acl_repo_grants *rg = p->repos.vals[i];
+        if (p->repos.slot[i].key != 0) {
+            struct acl_repo_grants *rg = p->repos.slot[i].val;
 
             for (size_t j = 0; j < rg->n; j++)
                 acl_gnode_free(rg->v[j]);
@@ -472,8 +529,15 @@ acl_gnode_get(struct acl_pic *p, int64_t repo, const char *path)
     n = cf_xcalloc(1, sizeof(*n));
     n->repo = repo;
     n->hash = h;
-    n->path = cf_xstrndup(path, plen);
+    if (plen < sizeof(n->pbuf)) {
+        memcpy(n->pbuf, path, plen);
+        n->path = n->pbuf;
+    } else {
+        n->path = cf_xstrndup(path, plen);
+    }
     n->plen = plen;
+    n->v = n->inl;
+    n->cap = ACL_GNODE_INL;
     n->depth = acl_path_depth(path, plen);
     sl = acl_gslot_at(p, acl_gslot_key(repo, h));
     if (sl->key == 0) {
@@ -489,6 +553,7 @@ acl_gnode_get(struct acl_pic *p, int64_t repo, const char *path)
     ACL_PUSH(rg->v, rg->n, rg->cap, n);
     rg->depth_n[n->depth]++;
     rg->depth_mask |= 1ull << n->depth;
+    acl_bloom_add(rg->bloom, acl_gslot_key(repo, h));
     return n;
 }
 
@@ -527,6 +592,10 @@ acl_gnode_drop(struct acl_pic *p, struct acl_gnode *n)
             rg->v[i] = rg->v[--rg->n];
             if (--rg->depth_n[n->depth] == 0)
                 rg->depth_mask &= ~(1ull << n->depth);
+            /* a bloom filter forgets nothing: build it again from the rest */
+            memset(rg->bloom, 0, sizeof(rg->bloom));
+            for (size_t j = 0; j < rg->n; j++)
+                acl_bloom_add(rg->bloom, acl_gslot_key(rg->v[j]->repo, rg->v[j]->hash));
             break;
         }
     acl_gnode_free(n);
@@ -543,7 +612,7 @@ acl_pic_grant_put(struct acl_pic *p, const struct stor_grant *g)
             n->v[i] = ng;
             return;
         }
-    ACL_PUSH(n->v, n->n, n->cap, ng);
+    acl_gnode_push(n, ng);
     acl_map_put(&p->grant_ids, g->id, n);
 }
 
@@ -641,6 +710,13 @@ acl_user_compute(struct acl_pic *p, struct acl_user *u, struct acl_walk *w)
     free(u->eff);
     u->eff = NULL;
     u->neff = w->n;
+    u->readmask[0] = u->readmask[1] = 0;
+    for (size_t i = 0; i < w->n; i++)
+        if (w->v[i].fac & ACL_G_READ) {
+            unsigned b = acl_gid_bit(w->v[i].gid);
+
+            u->readmask[b >> 6] |= 1ull << (b & 63);
+        }
     if (w->n > 0) {
         u->eff = cf_xmalloc(w->n * sizeof(*u->eff));
         memcpy(u->eff, w->v, w->n * sizeof(*u->eff));
@@ -691,7 +767,7 @@ acl_recompute_set(struct acl_pic *p, const struct acl_map *set)
     for (size_t i = 0; i < set->cap; i++) {
         struct acl_user *u;
 
-        if (set->keys[i] != 0 && (u = acl_map_get(&p->users, set->keys[i])) != NULL)
+        if (set->slot[i].key != 0 && (u = acl_map_get(&p->users, set->slot[i].key)) != NULL)
             acl_user_compute(p, u, &w);
     }
     acl_walk_free(&w);
@@ -703,8 +779,8 @@ acl_recompute_all(struct acl_pic *p)
     struct acl_walk w = { 0 };
 
     for (size_t i = 0; i < p->users.cap; i++)
-        if (p->users.keys[i] != 0)
-            acl_user_compute(p, p->users.vals[i], &w);
+        if (p->users.slot[i].key != 0)
+            acl_user_compute(p, p->users.slot[i].val, &w);
     acl_walk_free(&w);
 }
 
@@ -867,8 +943,12 @@ acl_gnode_faculties(const struct acl_pic *p, const struct acl_gnode *n, const st
     unsigned f = 0;
 
     for (size_t i = 0; i < n->n; i++) {
-        const struct acl_eff *ef = acl_eff_find(u, n->v[i].gid);
+        unsigned b = acl_gid_bit(n->v[i].gid);
+        const struct acl_eff *ef;
 
+        if (!(u->readmask[b >> 6] >> (b & 63) & 1))
+            continue;           /* surely not a group he reads through */
+        ef = acl_eff_find(u, n->v[i].gid);
         if (ef != NULL && (ef->fac & ACL_G_READ))
             f |= p->eroles.v[n->v[i].role].fac;
     }
@@ -885,30 +965,72 @@ acl_next_prefix(const char *path, size_t len, size_t i)
     return slash != NULL ? (size_t)(slash - path) : len;
 }
 
+/* The slot a key's probe starts at (for prefetching). */
+static const struct acl_mslot *
+acl_map_home(const struct acl_map *m, int64_t key)
+{
+    return m->cap != 0 ? &m->slot[acl_map_slot(m, key)] : NULL;
+}
+
+#define ACL_PREFIXES 16         /* prefixes looked at together; deeper ones in a second round */
+
 static unsigned
 acl_pic_faculties(const struct acl_pic *p, int64_t user, int64_t repo, const char *path)
 {
     const struct acl_repo_grants *rg;
     const struct acl_user *u;
-    const struct acl_gnode *n;
-    uint64_t h = ACL_FNV0;
+    const struct acl_gnode *cand[ACL_PREFIXES];
+    uint64_t h = ACL_FNV0, keys[ACL_PREFIXES];
+    size_t lens[ACL_PREFIXES], i = 0, len, nc;
     unsigned f = 0, depth = 0;
-    size_t i = 0, len;
 
-    if (user <= 0 || (u = acl_map_get(&p->users, user)) == NULL || u->neff == 0 ||
+    if (user <= 0)
+        return 0;
+    /*
+     * The picture is larger than the caches: a check is a handful of memory
+     * misses. Start the independent ones together (the user, the
+     * repository, then every prefix's slot), so they overlap instead of
+     * following one another.
+     */
+    __builtin_prefetch(acl_map_home(&p->users, user));
+    __builtin_prefetch(acl_map_home(&p->repos, repo));
+    if ((u = acl_map_get(&p->users, user)) == NULL || u->neff == 0 ||
         (rg = acl_map_get(&p->repos, repo)) == NULL || rg->n == 0)
         return 0;
+    __builtin_prefetch(u->eff);
     len = strlen(path);
-    /*
-     * "" then each prefix ending before a '/', then the whole path; only at
-     * the depths where the repository has grants at all.
-     */
     for (;;) {
-        if ((rg->depth_mask & (1ull << depth)) &&
-            (n = acl_gnode_find(p, repo, h, path, i)) != NULL)
-            f |= acl_gnode_faculties(p, n, u);
+        /*
+         * "" then each prefix ending before a '/', then the whole path;
+         * only at depths where the repository has grants, and only those
+         * its bloom filter does not rule out.
+         */
+        nc = 0;
+        for (;;) {
+            if ((rg->depth_mask & (1ull << depth)) &&
+                acl_bloom_has(rg->bloom, acl_gslot_key(repo, h))) {
+                keys[nc] = h;
+                lens[nc++] = i;
+                __builtin_prefetch(&p->gtab[(acl_gslot_key(repo, h) >> 7) & (p->gcap - 1)]);
+            }
+            if (i == len || nc == ACL_PREFIXES || (rg->depth_mask >> (depth + 1)) == 0)
+                break;
+            size_t next = acl_next_prefix(path, len, i);
+
+            h = acl_fnv(h, path + i, next - i);
+            i = next;
+            if (depth < ACL_DEPTHS - 1)
+                depth++;
+        }
+        size_t nf = 0;
+        for (size_t k = 0; k < nc; k++)
+            if ((cand[nf] = acl_gnode_find(p, repo, keys[k], path, lens[k])) != NULL)
+                __builtin_prefetch(cand[nf++]);
+        for (size_t k = 0; k < nf && f != ACL_ALL; k++)
+            f |= acl_gnode_faculties(p, cand[k], u);
         if (i == len || f == ACL_ALL || (rg->depth_mask >> (depth + 1)) == 0)
             break;
+        /* sixteen prefixes taken: go on from the next one */
         size_t next = acl_next_prefix(path, len, i);
 
         h = acl_fnv(h, path + i, next - i);
@@ -1030,8 +1152,8 @@ static void
 acl_pic_grants_free(struct acl_pic *t)
 {
     for (size_t i = 0; i < t->repos.cap; i++)
-        if (t->repos.keys[i] != 0) {
-            struct acl_repo_grants *rg = t->repos.vals[i];
+        if (t->repos.slot[i].key != 0) {
+            struct acl_repo_grants *rg = t->repos.slot[i].val;
 
             for (size_t j = 0; j < rg->n; j++)
                 acl_gnode_free(rg->v[j]);
@@ -1285,9 +1407,9 @@ acl_engine_group_remove(struct acl_engine *e, int64_t gid)
     /* everyone with an entry there: below it, and the other-permissions users */
     acl_users_below(p, gid, &set);
     for (size_t i = 0; i < p->users.cap; i++) {
-        struct acl_user *u = p->users.vals[i];
+        struct acl_user *u = p->users.slot[i].val;
 
-        if (p->users.keys[i] == 0)
+        if (p->users.slot[i].key == 0)
             continue;
         for (size_t j = 0; j < u->ndirect; j++)
             if (u->direct[j].gid == gid) {
@@ -1303,10 +1425,10 @@ acl_engine_group_remove(struct acl_engine *e, int64_t gid)
     int64_t *gone = NULL;
     size_t ngone = 0, capgone = 0;
     for (size_t i = 0; i < p->grant_ids.cap; i++) {
-        const struct acl_gnode *n = p->grant_ids.vals[i];
+        const struct acl_gnode *n = p->grant_ids.slot[i].val;
 
-        for (size_t j = 0; p->grant_ids.keys[i] != 0 && j < n->n; j++)
-            if (n->v[j].id == p->grant_ids.keys[i] && n->v[j].gid == gid)
+        for (size_t j = 0; p->grant_ids.slot[i].key != 0 && j < n->n; j++)
+            if (n->v[j].id == p->grant_ids.slot[i].key && n->v[j].gid == gid)
                 ACL_PUSH(gone, ngone, capgone, n->v[j].id);
     }
     for (size_t i = 0; i < ngone; i++)
