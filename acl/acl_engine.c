@@ -661,54 +661,96 @@ acl_eff_find(const struct acl_user *u, int64_t gid)
     return NULL;
 }
 
-/* Scratch for the walk up: the groups reached, with their faculties so far. */
-struct acl_walk {
-    struct acl_map seen;        /* gid -> index + 1 into v */
+/*
+ * The groups above a group: those a member of it is a member of too,
+ * through nesting, each with the faculties the nesting gives there. The
+ * same for every member, so a batch of users computes it once per group.
+ */
+struct acl_closure {
     struct acl_eff *v;
     size_t n, cap;
-    int64_t *queue;
-    size_t nq, capq;
 };
 
-static void
-acl_walk_add(struct acl_walk *w, int64_t gid, unsigned fac, bool member)
-{
-    uintptr_t idx = (uintptr_t)acl_map_get(&w->seen, gid);
-    struct acl_eff e = { gid, fac | ACL_EFF_ENTRY | (member ? ACL_EFF_MEMBER : 0) };
+/* Scratch for one batch of users: the closures met so far, and one user's groups. */
+struct acl_walk {
+    struct acl_map memo;        /* gid -> struct acl_closure */
+    struct acl_eff *v;          /* one user's groups so far (a few dozen: searched) */
+    size_t n, cap;
+};
 
-    if (idx == 0) {
-        ACL_PUSH(w->v, w->n, w->cap, e);
-        acl_map_put(&w->seen, gid, (void *)(uintptr_t)w->n);
-        if (member)
-            ACL_PUSH(w->queue, w->nq, w->capq, gid);
-        return;
+/* Adds (gid, fac) to a closure, merging with an entry for the same group. */
+static void
+acl_closure_add(struct acl_closure *c, int64_t gid, unsigned fac)
+{
+    struct acl_eff e = { gid, fac };
+
+    for (size_t i = 0; i < c->n; i++)
+        if (c->v[i].gid == gid) {
+            c->v[i].fac |= fac;
+            return;
+        }
+    ACL_PUSH(c->v, c->n, c->cap, e);
+}
+
+static const struct acl_closure *
+acl_closure_of(const struct acl_pic *p, struct acl_walk *w, int64_t gid)
+{
+    struct acl_closure *c = acl_map_get(&w->memo, gid);
+    const struct acl_group *g;
+
+    if (c != NULL)
+        return c;
+    c = cf_xcalloc(1, sizeof(*c));
+    acl_map_put(&w->memo, gid, c);  /* before the recursion: nesting has no cycles, but */
+    if ((g = acl_map_get(&p->groups, gid)) == NULL)
+        return c;
+    for (size_t i = 0; i < g->nup; i++) {
+        const struct acl_closure *up;
+
+        acl_closure_add(c, g->up[i].gid, p->groles.v[g->up[i].role].fac | ACL_EFF_ENTRY |
+                                             ACL_EFF_MEMBER);
+        up = acl_closure_of(p, w, g->up[i].gid);
+        for (size_t j = 0; j < up->n; j++)
+            acl_closure_add(c, up->v[j].gid, up->v[j].fac);
     }
-    bool was_member = (w->v[idx - 1].fac & ACL_EFF_MEMBER) != 0;
-    w->v[idx - 1].fac |= e.fac;
-    if (member && !was_member)
-        ACL_PUSH(w->queue, w->nq, w->capq, gid);
+    return c;
+}
+
+static void
+acl_walk_add(struct acl_walk *w, int64_t gid, unsigned fac)
+{
+    struct acl_eff e = { gid, fac };
+
+    for (size_t i = 0; i < w->n; i++)
+        if (w->v[i].gid == gid) {
+            w->v[i].fac |= fac;
+            return;
+        }
+    ACL_PUSH(w->v, w->n, w->cap, e);
 }
 
 /* Recomputes u's effective groups (see the file comment). */
 static void
 acl_user_compute(struct acl_pic *p, struct acl_user *u, struct acl_walk *w)
 {
-    acl_map_free(&w->seen);
     w->n = 0;
-    w->nq = 0;
     for (size_t i = 0; i < u->ndirect; i++) {
         const struct acl_direct *d = &u->direct[i];
 
-        acl_walk_add(w, d->gid, p->groles.v[d->role].fac, !d->other);
-    }
-    for (size_t qi = 0; qi < w->nq; qi++) {
-        const struct acl_group *g = acl_map_get(&p->groups, w->queue[qi]);
+        acl_walk_add(w, d->gid, p->groles.v[d->role].fac | ACL_EFF_ENTRY |
+                                    (d->other ? 0 : ACL_EFF_MEMBER));
+        if (!d->other) {
+            /* a member of d->gid is a member of every group above it */
+            const struct acl_closure *c = acl_closure_of(p, w, d->gid);
 
-        for (size_t j = 0; g != NULL && j < g->nup; j++)
-            acl_walk_add(w, g->up[j].gid, p->groles.v[g->up[j].role].fac, true);
+            for (size_t j = 0; j < c->n; j++)
+                acl_walk_add(w, c->v[j].gid, c->v[j].fac);
+        }
     }
-    free(u->eff);
-    u->eff = NULL;
+    if (w->n != u->neff) {
+        free(u->eff);
+        u->eff = w->n > 0 ? cf_xmalloc(w->n * sizeof(*u->eff)) : NULL;
+    }
     u->neff = w->n;
     u->readmask[0] = u->readmask[1] = 0;
     for (size_t i = 0; i < w->n; i++)
@@ -718,7 +760,6 @@ acl_user_compute(struct acl_pic *p, struct acl_user *u, struct acl_walk *w)
             u->readmask[b >> 6] |= 1ull << (b & 63);
         }
     if (w->n > 0) {
-        u->eff = cf_xmalloc(w->n * sizeof(*u->eff));
         memcpy(u->eff, w->v, w->n * sizeof(*u->eff));
         qsort(u->eff, u->neff, sizeof(*u->eff), acl_eff_cmp);
     }
@@ -727,9 +768,15 @@ acl_user_compute(struct acl_pic *p, struct acl_user *u, struct acl_walk *w)
 static void
 acl_walk_free(struct acl_walk *w)
 {
-    acl_map_free(&w->seen);
+    for (size_t i = 0; i < w->memo.cap; i++)
+        if (w->memo.slot[i].key != 0) {
+            struct acl_closure *c = w->memo.slot[i].val;
+
+            free(c->v);
+            free(c);
+        }
+    acl_map_free(&w->memo);
     free(w->v);
-    free(w->queue);
 }
 
 /* Collects the users below group gid (its members, through nested groups) into out. */
