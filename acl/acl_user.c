@@ -698,9 +698,12 @@ acl_user_remove(struct acl_ident *x, int64_t id, int64_t transfer_to, bool keep_
                       c.v[i]->name, transfer_to > 0 ? to.login : NULL);
     }
     if (rc == 0 && keep_profile) {
+        /* the profile stays for the record; his place in groups does not */
         rc = stor_user_set_field(x->db, id, STOR_USER_STATUS, "deleted");
         if (rc == 0)
             rc = stor_sessions_delete_user(x->db, id);
+        if (rc == 0)
+            rc = stor_entries_remove_except(x->db, STOR_KIND_USER, id, personal);
     } else if (rc == 0) {
         rc = stor_user_delete(x->db, id);
     }
@@ -716,11 +719,20 @@ acl_user_remove(struct acl_ident *x, int64_t id, int64_t transfer_to, bool keep_
         goto out;
     for (size_t i = 0; transfer_to == 0 && i < c.n; i++)
         stor_repos_forget(x->repos, c.v[i], true);
-    if (x->engine != NULL && !keep_profile) {
+    if (x->engine != NULL) {
         /* his personal group, its entries and grants went with him (ON DELETE CASCADE) */
-        if (personal > 0)
+        if (personal > 0 && !keep_profile)
             acl_engine_group_remove(x->engine, personal);
         acl_engine_user_remove(x->engine, id);
+        if (keep_profile) {
+            /* he stays, in his personal group only */
+            struct stor_member m = { personal, STOR_KIND_USER, id, "reader",
+                                     STOR_SECTION_MEMBER };
+
+            acl_engine_user_put(x->engine, id);
+            if (personal > 0)
+                acl_engine_member_put(x->engine, &m);
+        }
     }
     acl_changed(x);
 out:

@@ -241,6 +241,21 @@ stor_group_admins(struct stor_db *db, int64_t grp, int64_t skip_user, int64_t *n
 }
 
 int
+stor_entries_remove_except(struct stor_db *db, enum stor_kind kind, int64_t principal,
+                           int64_t keep_grp)
+{
+    sqlite3_stmt *st = stor_sql(db, "DELETE FROM group_members WHERE kind = ?1 AND "
+                                    "principal = ?2 AND grp != ?3");
+
+    if (st == NULL)
+        return -EIO;
+    sqlite3_bind_text(st, 1, stor_kinds[kind], -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, principal);
+    sqlite3_bind_int64(st, 3, keep_grp);
+    return stor_exec(db, st, __func__);
+}
+
+int
 stor_groups_without_admin(struct stor_db *db, int64_t *n)
 {
     sqlite3_stmt *st = stor_sql(db, "SELECT count(*) FROM groups g WHERE g.private AND NOT "

@@ -204,6 +204,9 @@ int stor_members_each(struct stor_db *db, int64_t grp, stor_member_fn fn, void *
  * administer faculty (bit 2 of group_roles.faculties), but skip_user.
  */
 int stor_group_admins(struct stor_db *db, int64_t grp, int64_t skip_user, int64_t *n);
+/* Removes every entry naming the principal but the one in group keep_grp. */
+int stor_entries_remove_except(struct stor_db *db, enum stor_kind kind, int64_t principal,
+                               int64_t keep_grp);
 /* Counts the private groups left without a member holding the administer faculty. */
 int stor_groups_without_admin(struct stor_db *db, int64_t *n);
 /* True if making child a member of parent closes a cycle (a database walk; true on error). */

@@ -439,9 +439,25 @@ test_remove_user_transfer_or_delete(void **state)
     assert_int_equal(acl_user_remove(&fx->x, dora, ed, false), 0);
     assert_int_equal(stor_user_get_by_id(fx->db, dora, fx->pool, &u), -ENOENT);
     assert_int_equal(stor_repos_find(fx->repos, CF_STR("dora"))->owner, ed);
-    /* keep_profile: the row stays, closed */
+    /* keep_profile: the row stays, closed, in his personal group only */
+    {
+        int64_t team = 0;
+        struct stor_group g = { .name = "Team" };
+        struct stor_member m = { 0, STOR_KIND_USER, ed, "reader", STOR_SECTION_MEMBER };
+
+        assert_int_equal(stor_group_create(fx->db, &g, &team), 0);
+        m.grp = team;
+        assert_int_equal(stor_member_put(fx->db, &m), 0);
+    }
+    assert_int_equal(t_count(fx, "SELECT count(*) FROM group_members WHERE kind = 'user' AND "
+                                 "principal = (SELECT id FROM users WHERE login = 'ed')"), 2);
     assert_int_equal(acl_user_remove(&fx->x, ed, 0, true), 0);
     assert_string_equal(t_get(fx, ed).status, "deleted");
+    assert_int_equal(t_count(fx, "SELECT count(*) FROM group_members m JOIN groups g ON "
+                                 "g.id = m.grp WHERE m.kind = 'user' AND g.personal = 0 AND "
+                                 "m.principal = (SELECT id FROM users WHERE login = 'ed')"), 0);
+    assert_int_equal(t_count(fx, "SELECT count(*) FROM group_members WHERE kind = 'user' AND "
+                                 "principal = (SELECT id FROM users WHERE login = 'ed')"), 1);
     assert_null(stor_repos_find(fx->repos, CF_STR("ed")));
     assert_null(stor_repos_find(fx->repos, CF_STR("dora")));     /* his by transfer: gone */
 }
