@@ -672,10 +672,13 @@ struct acl_closure {
 };
 
 /* Scratch for one batch of users: the closures met so far, and one user's groups. */
+#define ACL_WALK_SCAN 32         /* past this many groups, a user's are hashed */
+
 struct acl_walk {
     struct acl_map memo;        /* gid -> struct acl_closure */
-    struct acl_eff *v;          /* one user's groups so far (a few dozen: searched) */
+    struct acl_eff *v;          /* one user's groups so far */
     size_t n, cap;
+    struct acl_map seen;        /* gid -> index + 1 into v, once n > ACL_WALK_SCAN */
 };
 
 /* Adds (gid, fac) to a closure, merging with an entry for the same group. */
@@ -721,18 +724,36 @@ acl_walk_add(struct acl_walk *w, int64_t gid, unsigned fac)
 {
     struct acl_eff e = { gid, fac };
 
-    for (size_t i = 0; i < w->n; i++)
-        if (w->v[i].gid == gid) {
-            w->v[i].fac |= fac;
+    /* most users are in a few dozen groups: a scan; someone in thousands, a hash */
+    if (w->n <= ACL_WALK_SCAN) {
+        for (size_t i = 0; i < w->n; i++)
+            if (w->v[i].gid == gid) {
+                w->v[i].fac |= fac;
+                return;
+            }
+    } else {
+        uintptr_t idx = (uintptr_t)acl_map_get(&w->seen, gid);
+
+        if (idx != 0) {
+            w->v[idx - 1].fac |= fac;
             return;
         }
+    }
     ACL_PUSH(w->v, w->n, w->cap, e);
+    if (w->n == ACL_WALK_SCAN + 1) {
+        for (size_t i = 0; i < w->n; i++)
+            acl_map_put(&w->seen, w->v[i].gid, (void *)(uintptr_t)(i + 1));
+    } else if (w->n > ACL_WALK_SCAN + 1) {
+        acl_map_put(&w->seen, gid, (void *)(uintptr_t)w->n);
+    }
 }
 
 /* Recomputes u's effective groups (see the file comment). */
 static void
 acl_user_compute(struct acl_pic *p, struct acl_user *u, struct acl_walk *w)
 {
+    if (w->n > ACL_WALK_SCAN)
+        acl_map_free(&w->seen);
     w->n = 0;
     for (size_t i = 0; i < u->ndirect; i++) {
         const struct acl_direct *d = &u->direct[i];
@@ -776,6 +797,7 @@ acl_walk_free(struct acl_walk *w)
             free(c);
         }
     acl_map_free(&w->memo);
+    acl_map_free(&w->seen);
     free(w->v);
 }
 

@@ -177,7 +177,7 @@ acl_group_create(struct acl_ident *x, uint32_t ufac, const struct stor_group *g,
         if (!acl_g_system(x))
             acl_engine_member_put(x->engine, &m);
     }
-    acl_changed(x);
+    acl_changed_picture(x);
     return 0;
 }
 
@@ -237,7 +237,7 @@ acl_group_update(struct acl_ident *x, uint32_t ufac, int64_t gid, const struct s
         ng.personal = cur.personal;
         acl_engine_group_put(x->engine, &ng);
     }
-    acl_changed(x);
+    acl_changed_picture(x);
 out:
     cf_pool_free(pool);
     return rc;
@@ -269,7 +269,7 @@ acl_group_delete(struct acl_ident *x, uint32_t ufac, int64_t gid)
     }
     if (x->engine != NULL)
         acl_engine_group_remove(x->engine, gid);
-    acl_changed(x);
+    acl_changed_picture(x);
 out:
     cf_pool_free(pool);
     return rc;
@@ -374,7 +374,7 @@ acl_member_put(struct acl_ident *x, uint32_t ufac, const struct stor_member *m)
     }
     if (x->engine != NULL)
         acl_engine_member_put(x->engine, m);
-    acl_changed(x);
+    acl_changed_picture(x);
 out:
     cf_pool_free(pool);
     return rc;
@@ -414,7 +414,7 @@ acl_member_remove(struct acl_ident *x, uint32_t ufac, int64_t gid, enum stor_kin
     }
     if (x->engine != NULL)
         acl_engine_member_remove(x->engine, gid, kind, principal, section);
-    acl_changed(x);
+    acl_changed_picture(x);
 out:
     cf_pool_free(pool);
     return rc;
@@ -488,7 +488,7 @@ acl_repo_create(struct acl_ident *x, uint32_t ufac, const char *name, int64_t ow
         return acl_g_fail(x, rc, "the repository could not be saved");
     if (x->engine != NULL)
         acl_engine_grant_put(x->engine, &g);
-    acl_changed(x);
+    acl_changed_picture(x);
     if (out != NULL)
         *out = r;
     return 0;
@@ -531,7 +531,7 @@ acl_repo_update(struct acl_ident *x, uint32_t ufac, struct stor_repo *repo, uint
               quota != UINT64_MAX ? (owner > 0 ? "quota, owner" : "quota") : "owner");
     if ((rc = stor_db_commit(x->db)) < 0)
         return acl_g_fail(x, rc, "the database could not save the change");
-    acl_changed(x);
+    acl_changed_picture(x);
     return 0;
 fail:
     stor_db_rollback(x->db);
@@ -557,7 +557,7 @@ acl_repo_delete(struct acl_ident *x, uint32_t ufac, struct stor_repo *repo)
     stor_repos_forget(x->repos, repo, true);
     if (x->engine != NULL)
         acl_engine_reload_grants(x->engine, x->db, repo);
-    acl_changed(x);
+    acl_changed_picture(x);
     return 0;
 }
 
@@ -624,7 +624,7 @@ acl_grant_add(struct acl_ident *x, uint32_t ufac, struct stor_repo *repo, const 
                               .role = role };
     if (x->engine != NULL)
         acl_engine_grant_put(x->engine, &ng);
-    acl_changed(x);
+    acl_changed_picture(x);
 out:
     cf_pool_free(pool);
     return rc;
@@ -656,7 +656,7 @@ acl_grant_remove(struct acl_ident *x, uint32_t ufac, struct stor_repo *repo, int
               cf_pool_printf(pool, "/%s: group %s as %s", gr.path, g.name, gr.role));
     if (x->engine != NULL)
         acl_engine_grant_remove(x->engine, id);
-    acl_changed(x);
+    acl_changed_picture(x);
 out:
     cf_pool_free(pool);
     return rc;
@@ -726,7 +726,7 @@ acl_roles2_put(struct acl_ident *x, uint32_t ufac, enum stor_role_kind k,
     acl_audit(x, k == STOR_ROLES_GROUP ? "group-role.put" : "element-role.put", r->name, NULL);
     if (x->engine != NULL)
         acl_engine_roles_reload(x->engine, x->db);
-    acl_changed(x);
+    acl_changed_picture(x);
     return 0;
 }
 
@@ -748,6 +748,6 @@ acl_roles2_delete(struct acl_ident *x, uint32_t ufac, enum stor_role_kind k, con
               NULL);
     if (x->engine != NULL)
         acl_engine_roles_reload(x->engine, x->db);
-    acl_changed(x);
+    acl_changed_picture(x);
     return 0;
 }

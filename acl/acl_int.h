@@ -50,5 +50,8 @@ int acl_keep_private_admins_commit(struct acl_ident *x, int64_t before);
 /* After a committed change: bumps the epoch so other processes follow, and
  * notes it in x->engine, which is in step already. */
 void acl_changed(struct acl_ident *x);
+/* The same for a change of groups, grants or repositories only: verified
+ * logins stay cached. */
+void acl_changed_picture(struct acl_ident *x);
 
 #endif

@@ -102,16 +102,33 @@ acl_epoch_free(struct acl_epoch *e)
     free(e);
 }
 
+/* Word 0 counts credential changes, word 1 changes of the picture (groups,
+ * grants, repositories): a group change keeps the verified logins cached. */
 unsigned
 acl_epoch_get(const struct acl_epoch *e)
 {
-    return __atomic_load_n(e->v, __ATOMIC_ACQUIRE);
+    return __atomic_load_n(&e->v[0], __ATOMIC_ACQUIRE);
+}
+
+unsigned
+acl_epoch_picture(const struct acl_epoch *e)
+{
+    return __atomic_load_n(&e->v[1], __ATOMIC_ACQUIRE);
+}
+
+unsigned
+acl_epoch_bump_picture(struct acl_epoch *e)
+{
+    return e != NULL ? __atomic_add_fetch(&e->v[1], 1, __ATOMIC_ACQ_REL) : 0;
 }
 
 unsigned
 acl_epoch_bump(struct acl_epoch *e)
 {
-    return e != NULL ? __atomic_add_fetch(e->v, 1, __ATOMIC_ACQ_REL) : 0;
+    if (e == NULL)
+        return 0;
+    __atomic_add_fetch(&e->v[0], 1, __ATOMIC_ACQ_REL);
+    return acl_epoch_bump_picture(e);
 }
 
 /* ---- audit ---- */
@@ -137,6 +154,15 @@ void
 acl_changed(struct acl_ident *x)
 {
     unsigned v = acl_epoch_bump(x->epoch);
+
+    if (x->engine != NULL && v != 0)
+        acl_engine_epoch_note(x->engine, v);
+}
+
+void
+acl_changed_picture(struct acl_ident *x)
+{
+    unsigned v = acl_epoch_bump_picture(x->epoch);
 
     if (x->engine != NULL && v != 0)
         acl_engine_epoch_note(x->engine, v);
@@ -384,7 +410,7 @@ acl_user_add(struct acl_ident *x, const struct acl_user_new *n, int64_t *id)
             acl_engine_grant_put(x->engine, &g);
         }
     }
-    acl_changed(x);             /* other processes pick up the new repository */
+    acl_changed_picture(x);     /* other processes pick up the new repository */
     return 0;
 fail_db:
     x->why = "the database could not save the user";

@@ -70,7 +70,7 @@ cf_app_thread_init(void *arg, unsigned index)
     t->api = (struct cf_api_ctx){ app->conf, t->db, app->repos, app->epoch, app->auth,
                                   app->acl };
     t->web = (struct cf_web_ctx){ app->conf, t->db, app->repos, app->epoch, app->auth };
-    t->epoch_seen = acl_epoch_get(app->epoch);
+    t->epoch_seen = acl_epoch_picture(app->epoch);
     return t;
 }
 
@@ -117,7 +117,7 @@ cf_app_begin(struct cf_req *req)
      * cofferctl: then the registry rereads the repositories (one atomic
      * load per request otherwise).
      */
-    unsigned epoch = acl_epoch_get(t->app->epoch);
+    unsigned epoch = acl_epoch_picture(t->app->epoch);
     if (epoch != t->epoch_seen) {
         stor_repos_sync(t->app->repos, t->db);
         /* another process changed groups or grants: the engine rereads them */

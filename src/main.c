@@ -167,7 +167,7 @@ main(int argc, char **argv)
                "ones are used)", strerror(-rc));
     app.acl = acl_engine_new(app.repos);
     {
-        unsigned ep = acl_epoch_get(app.epoch);
+        unsigned ep = acl_epoch_picture(app.epoch);
 
         if ((rc = acl_engine_load(app.acl, db)) < 0)
             cf_fatal("cannot load the groups and grants from the database");

@@ -51,11 +51,19 @@ struct acl_epoch;
 /* Maps <data_dir>/auth.epoch (made when missing). Caller frees with acl_epoch_free(). */
 int acl_epoch_open(const char *data_dir, struct acl_epoch **out);
 void acl_epoch_free(struct acl_epoch *e);
-/* The current value: one atomic load. */
+/* The credentials counter: one atomic load. */
 unsigned acl_epoch_get(const struct acl_epoch *e);
 /*
- * Drops every cached credential in every process using the data directory.
- * Returns the new value (0 when e is NULL).
+ * The picture counter: it moves with every change of groups, grants,
+ * repositories or users (and with every credentials change), telling other
+ * processes to reread them; the credential caches stay.
+ */
+unsigned acl_epoch_picture(const struct acl_epoch *e);
+unsigned acl_epoch_bump_picture(struct acl_epoch *e);
+/*
+ * Drops every cached credential in every process using the data directory,
+ * and moves the picture counter too. Returns the new picture value (0 when
+ * e is NULL).
  */
 unsigned acl_epoch_bump(struct acl_epoch *e);
 

@@ -30,6 +30,7 @@
 
 #include "coffer/acl.h"
 #include "coffer/conf.h"
+#include "coffer/groups.h"
 #include "coffer/ident.h"
 #include "coffer/pool.h"
 #include "coffer/storage.h"
@@ -554,6 +555,30 @@ test_roles_are_data(void **state)
     assert_int_equal(acl_user_faculty_parse("fly"), 0);
 }
 
+static void
+test_group_changes_keep_verified_logins(void **state)
+{
+    struct t_fx *fx = *state;
+    struct stor_group g = { .name = "Accounting" };
+    unsigned cred = acl_epoch_get(fx->epoch), pic = acl_epoch_picture(fx->epoch);
+    int64_t gid, bob;
+
+    /* a group made: other processes reread the picture, the cached logins stay */
+    assert_int_equal(acl_group_create(&fx->x, ACL_U_ALL, &g, &gid), 0);
+    assert_int_equal(acl_epoch_get(fx->epoch), cred);
+    assert_true(acl_epoch_picture(fx->epoch) != pic);
+    /* a user made: the same */
+    pic = acl_epoch_picture(fx->epoch);
+    bob = t_user(fx, "bob", "internal", "Bob-password-12");
+    assert_int_equal(acl_epoch_get(fx->epoch), cred);
+    assert_true(acl_epoch_picture(fx->epoch) != pic);
+    /* a password changed: both move */
+    pic = acl_epoch_picture(fx->epoch);
+    assert_int_equal(acl_user_set_password(&fx->x, bob, "Bob-other-password-1"), 0);
+    assert_true(acl_epoch_get(fx->epoch) != cred);
+    assert_true(acl_epoch_picture(fx->epoch) != pic);
+}
+
 int
 main(void)
 {
@@ -573,6 +598,7 @@ main(void)
         T(test_audit_records_who_what_from_where),
         T(test_throttle),
         T(test_roles_are_data),
+        T(test_group_changes_keep_verified_logins),
     };
 
     if (sodium_init() < 0)
