@@ -327,6 +327,8 @@ stor_role2_get(struct stor_db *db, enum stor_role_kind k, const char *name, uint
         : stor_sql(db, "SELECT faculties FROM element_roles WHERE name = ?1");
     int rc;
 
+    if (k == STOR_ROLES_USER)
+        return -EINVAL;         /* user roles: stor_role_*() */
     if (st == NULL)
         return -EIO;
     sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
@@ -343,10 +345,13 @@ int
 stor_roles2_each(struct stor_db *db, enum stor_role_kind k, stor_role_fn fn, void *arg)
 {
     sqlite3_stmt *st = k == STOR_ROLES_GROUP
-        ? stor_sql(db, "SELECT name, faculties, preset, description FROM group_roles "
+        ? stor_sql(db, "SELECT name, faculties, preset, description, 0 FROM group_roles "
                        "ORDER BY preset DESC, name")
-        : stor_sql(db, "SELECT name, faculties, preset, description FROM element_roles "
-                       "ORDER BY preset DESC, name");
+        : k == STOR_ROLES_ELEMENT
+        ? stor_sql(db, "SELECT name, faculties, preset, description, 0 FROM element_roles "
+                       "ORDER BY preset DESC, name")
+        : stor_sql(db, "SELECT name, faculties, preset, description, require_2fa "
+                       "FROM user_roles ORDER BY preset DESC, name");
     int rc, cb = 0;
 
     if (st == NULL)
@@ -357,6 +362,7 @@ stor_roles2_each(struct stor_db *db, enum stor_role_kind k, stor_role_fn fn, voi
             .faculties = (uint32_t)sqlite3_column_int64(st, 1),
             .preset = sqlite3_column_int(st, 2) != 0,
             .description = (const char *)sqlite3_column_text(st, 3),
+            .require_2fa = sqlite3_column_int(st, 4) != 0,
         };
         if ((cb = fn(arg, &r)) != 0)
             break;
@@ -378,6 +384,8 @@ stor_role2_put(struct stor_db *db, enum stor_role_kind k, const struct stor_role
                        "WHERE NOT preset OR faculties = ?2");
     int rc;
 
+    if (k == STOR_ROLES_USER)
+        return -EINVAL;         /* user roles: stor_role_*() */
     if (st == NULL)
         return -EIO;
     sqlite3_bind_text(st, 1, r->name, -1, SQLITE_TRANSIENT);
@@ -398,6 +406,8 @@ stor_role2_delete(struct stor_db *db, enum stor_role_kind k, const char *name)
                        "FROM element_roles WHERE name = ?1");
     int rc, preset = 0, used = 0;
 
+    if (k == STOR_ROLES_USER)
+        return -EINVAL;         /* user roles: stor_role_*() */
     if (st == NULL)
         return -EIO;
     sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);

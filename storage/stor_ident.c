@@ -208,24 +208,7 @@ stor_role_get(struct stor_db *db, const char *name, uint32_t *faculties, bool *r
 int
 stor_roles_each(struct stor_db *db, stor_role_fn fn, void *arg)
 {
-    sqlite3_stmt *st = stor_sql(db, "SELECT name, faculties, preset, require_2fa, description "
-                                    "FROM user_roles ORDER BY preset DESC, name");
-    int rc, cb = 0;
-
-    if (st == NULL)
-        return -EIO;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct stor_role r = {
-            .name = (const char *)sqlite3_column_text(st, 0),
-            .faculties = (uint32_t)sqlite3_column_int64(st, 1),
-            .preset = sqlite3_column_int(st, 2) != 0,
-            .require_2fa = sqlite3_column_int(st, 3) != 0,
-            .description = (const char *)sqlite3_column_text(st, 4),
-        };
-        if ((cb = fn(arg, &r)) != 0)
-            break;
-    }
-    return stor_walk_end(db, st, rc, cb, __func__);
+    return stor_roles2_each(db, STOR_ROLES_USER, fn, arg);
 }
 
 int

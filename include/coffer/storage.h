@@ -215,8 +215,11 @@ bool stor_group_would_cycle(struct stor_db *db, int64_t child, int64_t parent);
 int stor_entries_of(struct stor_db *db, enum stor_kind kind, int64_t principal, stor_member_fn fn,
                     void *arg);
 
-/* Group roles and element roles: the same shape, two tables. */
-enum stor_role_kind { STOR_ROLES_GROUP, STOR_ROLES_ELEMENT };
+/*
+ * Group roles and element roles: the same shape, two tables (user roles,
+ * a third, only for listing: stor_roles2_each).
+ */
+enum stor_role_kind { STOR_ROLES_GROUP, STOR_ROLES_ELEMENT, STOR_ROLES_USER };
 int stor_role2_get(struct stor_db *db, enum stor_role_kind k, const char *name,
                    uint32_t *faculties);
 int stor_roles2_each(struct stor_db *db, enum stor_role_kind k, stor_role_fn fn, void *arg);
