@@ -402,12 +402,13 @@ stor_role2_delete(struct stor_db *db, enum stor_role_kind k, const char *name)
     sqlite3_stmt *st = k == STOR_ROLES_GROUP
         ? stor_sql(db, "SELECT preset, EXISTS (SELECT 1 FROM group_members WHERE role = ?1) "
                        "FROM group_roles WHERE name = ?1")
-        : stor_sql(db, "SELECT preset, EXISTS (SELECT 1 FROM grants WHERE role = ?1) "
-                       "FROM element_roles WHERE name = ?1");
+        : k == STOR_ROLES_ELEMENT
+        ? stor_sql(db, "SELECT preset, EXISTS (SELECT 1 FROM grants WHERE role = ?1) "
+                       "FROM element_roles WHERE name = ?1")
+        : stor_sql(db, "SELECT preset, EXISTS (SELECT 1 FROM users WHERE role = ?1) "
+                       "FROM user_roles WHERE name = ?1");
     int rc, preset = 0, used = 0;
 
-    if (k == STOR_ROLES_USER)
-        return -EINVAL;         /* user roles: stor_role_*() */
     if (st == NULL)
         return -EIO;
     sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
@@ -427,7 +428,9 @@ stor_role2_delete(struct stor_db *db, enum stor_role_kind k, const char *name)
         return -EBUSY;
     st = k == STOR_ROLES_GROUP
         ? stor_sql(db, "DELETE FROM group_roles WHERE name = ?1 AND NOT preset")
-        : stor_sql(db, "DELETE FROM element_roles WHERE name = ?1 AND NOT preset");
+        : k == STOR_ROLES_ELEMENT
+        ? stor_sql(db, "DELETE FROM element_roles WHERE name = ?1 AND NOT preset")
+        : stor_sql(db, "DELETE FROM user_roles WHERE name = ?1 AND NOT preset");
     if (st == NULL)
         return -EIO;
     sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);

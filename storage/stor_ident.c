@@ -243,33 +243,7 @@ stor_role_put(struct stor_db *db, const struct stor_role *r)
 int
 stor_role_delete(struct stor_db *db, const char *name)
 {
-    sqlite3_stmt *st = stor_sql(db, "SELECT preset, (SELECT count(*) FROM users "
-                                    "WHERE role = ?1) FROM user_roles WHERE name = ?1");
-    int rc, preset = 0;
-    int64_t users = 0;
-
-    if (st == NULL)
-        return -EIO;
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        preset = sqlite3_column_int(st, 0);
-        users = sqlite3_column_int64(st, 1);
-    }
-    stor_stmt_done(st);
-    if (rc == SQLITE_DONE)
-        return -ENOENT;
-    if (rc != SQLITE_ROW)
-        return stor_sqlite_err(db, rc, __func__);
-    if (preset)
-        return -EPERM;
-    if (users > 0)
-        return -EBUSY;
-    st = stor_sql(db, "DELETE FROM user_roles WHERE name = ?1 AND NOT preset");
-    if (st == NULL)
-        return -EIO;
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
-    return stor_change(db, st, __func__);
+    return stor_role2_delete(db, STOR_ROLES_USER, name);
 }
 
 /* ---- personal groups ---- */

@@ -216,8 +216,9 @@ int stor_entries_of(struct stor_db *db, enum stor_kind kind, int64_t principal, 
                     void *arg);
 
 /*
- * Group roles and element roles: the same shape, two tables (user roles,
- * a third, only for listing: stor_roles2_each).
+ * Group roles and element roles: the same shape, two tables. User roles,
+ * a third, go through stor_roles2_each() and stor_role2_delete() too; their
+ * get and put have their own calls (require_2fa).
  */
 enum stor_role_kind { STOR_ROLES_GROUP, STOR_ROLES_ELEMENT, STOR_ROLES_USER };
 int stor_role2_get(struct stor_db *db, enum stor_role_kind k, const char *name,
