@@ -167,6 +167,33 @@ cf_ctl_bad_usage(const char *fmt, ...)
     return CF_CTL_USAGE;
 }
 
+#define CF_CTL_GO (-1)          /* cf_ctl_operands(): go on with the command */
+
+/*
+ * After a command's options: with --help prints the usage (CF_CTL_OK);
+ * with other than want operands, says what is expected (a usage error);
+ * else CF_CTL_GO.
+ */
+static int
+cf_ctl_operands(bool help, int argc, int want, const char *expected)
+{
+    if (help) {
+        cf_ctl_usage(stdout);
+        return CF_CTL_OK;
+    }
+    if (argc - optind != want)
+        return cf_ctl_bad_usage("%s", expected);
+    return CF_CTL_GO;
+}
+
+/* Returns from the command unless its options and operands let it go on. */
+#define CF_CTL_OPERANDS(help, argc, want, expected)                               \
+    do {                                                                          \
+        int op_rc_ = cf_ctl_operands((help), (argc), (want), (expected));         \
+        if (op_rc_ != CF_CTL_GO)                                                  \
+            return op_rc_;                                                        \
+    } while (0)
+
 /* The reason an identity call failed, for the person at the terminal. */
 static const char *
 cf_ctl_why(const struct cf_ctl *c, int rc)
@@ -743,12 +770,7 @@ cf_ctl_user_add(struct cf_ctl *c, int argc, char **argv)
         default: return CF_CTL_USAGE;
         }
     }
-    if (help) {
-        cf_ctl_usage(stdout);
-        return CF_CTL_OK;
-    }
-    if (argc - optind != 1)
-        return cf_ctl_bad_usage("user add: give one LOGIN");
+    CF_CTL_OPERANDS(help, argc, 1, "user add: give one LOGIN");
     n.login = argv[optind];
     if (n.email == NULL || n.role == NULL)
         return cf_ctl_bad_usage("user add: --email and --role are required");
@@ -900,12 +922,7 @@ cf_ctl_user_block(struct cf_ctl *c, int argc, char **argv)
         default: return CF_CTL_USAGE;
         }
     }
-    if (help) {
-        cf_ctl_usage(stdout);
-        return CF_CTL_OK;
-    }
-    if (argc - optind != 1)
-        return cf_ctl_bad_usage("user block: give one LOGIN");
+    CF_CTL_OPERANDS(help, argc, 1, "user block: give one LOGIN");
     if (until_s != NULL && for_s != NULL)
         return cf_ctl_bad_usage("user block: give --until or --for, not both");
     if (until_s != NULL && cf_ctl_time_parse(until_s, &until) < 0)
@@ -1757,12 +1774,7 @@ cf_ctl_group_add(struct cf_ctl *c, int argc, char **argv)
         default: return CF_CTL_USAGE;
         }
     }
-    if (help) {
-        cf_ctl_usage(stdout);
-        return CF_CTL_OK;
-    }
-    if (argc - optind != 1)
-        return cf_ctl_bad_usage("group add: give one NAME");
+    CF_CTL_OPERANDS(help, argc, 1, "group add: give one NAME");
     g.name = argv[optind];
     if (priv && admin == NULL)
         return cf_ctl_bad_usage("group add: a private group must keep a member holding the "
@@ -1979,12 +1991,7 @@ cf_ctl_group_set(struct cf_ctl *c, int argc, char **argv)
         default: return CF_CTL_USAGE;
         }
     }
-    if (help) {
-        cf_ctl_usage(stdout);
-        return CF_CTL_OK;
-    }
-    if (argc - optind != 1)
-        return cf_ctl_bad_usage("group set: give one NAME");
+    CF_CTL_OPERANDS(help, argc, 1, "group set: give one NAME");
     if (name == NULL && colour == NULL && priv == -1 && position == -1)
         return cf_ctl_bad_usage("group set: nothing to change (--name, --colour, --private, "
                                 "--public, --position, --no-position)");
@@ -2322,12 +2329,7 @@ cf_ctl_repo_add(struct cf_ctl *c, int argc, char **argv)
         default: return CF_CTL_USAGE;
         }
     }
-    if (help) {
-        cf_ctl_usage(stdout);
-        return CF_CTL_OK;
-    }
-    if (argc - optind != 1)
-        return cf_ctl_bad_usage("repo add: give one NAME");
+    CF_CTL_OPERANDS(help, argc, 1, "repo add: give one NAME");
     name = argv[optind];
     if (owner == NULL)
         return cf_ctl_bad_usage("repo add: --owner LOGIN is required");
@@ -2456,12 +2458,7 @@ cf_ctl_repo_set(struct cf_ctl *c, int argc, char **argv)
         default: return CF_CTL_USAGE;
         }
     }
-    if (help) {
-        cf_ctl_usage(stdout);
-        return CF_CTL_OK;
-    }
-    if (argc - optind != 1)
-        return cf_ctl_bad_usage("repo set: give one NAME");
+    CF_CTL_OPERANDS(help, argc, 1, "repo set: give one NAME");
     if (owner == NULL && quota == UINT64_MAX)
         return cf_ctl_bad_usage("repo set: nothing to change (--quota, --owner)");
     if ((rc = cf_ctl_open_engine(c)) != CF_CTL_OK)
@@ -2500,12 +2497,7 @@ cf_ctl_repo_delete(struct cf_ctl *c, int argc, char **argv)
         default: return CF_CTL_USAGE;
         }
     }
-    if (help) {
-        cf_ctl_usage(stdout);
-        return CF_CTL_OK;
-    }
-    if (argc - optind != 1)
-        return cf_ctl_bad_usage("repo delete: give one NAME");
+    CF_CTL_OPERANDS(help, argc, 1, "repo delete: give one NAME");
     if (!yes)
         return cf_ctl_bad_usage("repo delete: this deletes '%s' with all its files and grants; "
                                 "add --yes to go ahead", argv[optind]);
@@ -2586,12 +2578,7 @@ cf_ctl_grant_add(struct cf_ctl *c, int argc, char **argv)
         default: return CF_CTL_USAGE;
         }
     }
-    if (help) {
-        cf_ctl_usage(stdout);
-        return CF_CTL_OK;
-    }
-    if (argc - optind != 1)
-        return cf_ctl_bad_usage("grant add: give one REPO");
+    CF_CTL_OPERANDS(help, argc, 1, "grant add: give one REPO");
     if ((group == NULL) == (user == NULL))
         return cf_ctl_bad_usage("grant add: give --group NAME or --user LOGIN");
     if (role == NULL)
@@ -2660,12 +2647,7 @@ cf_ctl_grant_list(struct cf_ctl *c, int argc, char **argv)
         default: return CF_CTL_USAGE;
         }
     }
-    if (help) {
-        cf_ctl_usage(stdout);
-        return CF_CTL_OK;
-    }
-    if (argc - optind != 1)
-        return cf_ctl_bad_usage("grant list: give one REPO");
+    CF_CTL_OPERANDS(help, argc, 1, "grant list: give one REPO");
     if ((rc = cf_ctl_path("grant list", path_arg, path, sizeof(path))) != CF_CTL_OK)
         return rc;
     if ((rc = cf_ctl_open(c)) != CF_CTL_OK)
@@ -2879,12 +2861,7 @@ cf_ctl_access(struct cf_ctl *c, int argc, char **argv)
         default: return CF_CTL_USAGE;
         }
     }
-    if (help) {
-        cf_ctl_usage(stdout);
-        return CF_CTL_OK;
-    }
-    if (argc - optind != 1)
-        return cf_ctl_bad_usage("access: give one REPO");
+    CF_CTL_OPERANDS(help, argc, 1, "access: give one REPO");
     if (user == NULL)
         return cf_ctl_bad_usage("access: --user LOGIN is required");
     if ((rc = cf_ctl_path("access", path_arg, path, sizeof(path))) != CF_CTL_OK)
@@ -3057,12 +3034,7 @@ cf_ctl_role_set(struct cf_ctl *c, int argc, char **argv)
         default: return CF_CTL_USAGE;
         }
     }
-    if (help) {
-        cf_ctl_usage(stdout);
-        return CF_CTL_OK;
-    }
-    if (argc - optind != 1)
-        return cf_ctl_bad_usage("role set: give one NAME");
+    CF_CTL_OPERANDS(help, argc, 1, "role set: give one NAME");
     if ((rc = cf_ctl_role_kind("role set", group, element, &k)) != CF_CTL_OK)
         return rc;
     if (facs == NULL && r.description == NULL)
@@ -3129,12 +3101,7 @@ cf_ctl_role_delete(struct cf_ctl *c, int argc, char **argv)
         default: return CF_CTL_USAGE;
         }
     }
-    if (help) {
-        cf_ctl_usage(stdout);
-        return CF_CTL_OK;
-    }
-    if (argc - optind != 1)
-        return cf_ctl_bad_usage("role delete: give one NAME");
+    CF_CTL_OPERANDS(help, argc, 1, "role delete: give one NAME");
     if ((rc = cf_ctl_role_kind("role delete", group, element, &k)) != CF_CTL_OK)
         return rc;
     name = argv[optind];
