@@ -41,6 +41,8 @@
 #include <stdint.h>
 
 #include <cmocka.h>
+
+#include "t_store.h"
 #include <sodium.h>
 
 #include "coffer/acl.h"
@@ -343,48 +345,7 @@ struct m_store {
     struct stor_repo *repo[M_REPOS];
 };
 
-static int
-t_rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
 
-/*
- * Makes path in r (a grant names something that is there): the folders on
- * the way, and a file at the end when its name has a dot, else a folder.
- */
-static void
-s_mk(struct stor_repo *r, const char *path)
-{
-    char buf[256];
-    size_t n = strlen(path);
-
-    assert_true(n < sizeof(buf));
-    memcpy(buf, path, n + 1);
-    for (size_t i = 0; i <= n; i++) {
-        const char *leaf;
-        struct stor_put put;
-        struct stor_stat st;
-        int rc;
-
-        if (buf[i] != '/' && buf[i] != '\0')
-            continue;
-        buf[i] = '\0';
-        leaf = strrchr(buf, '/');
-        leaf = leaf != NULL ? leaf + 1 : buf;
-        if (i < n || strchr(leaf, '.') == NULL) {
-            rc = stor_mkcol(r, buf, false);
-            assert_true(rc == 0 || rc == -EEXIST);
-        } else if (stor_stat(r, buf, &st) < 0) {
-            assert_int_equal(stor_put_begin(r, buf, &put), 0);
-            assert_int_equal(stor_put_commit(&put, false, NULL, &st), 0);
-        }
-        buf[i] = path[i];
-    }
-}
 
 /* A fresh store with M_USERS users and M_REPOS repositories, and its model. */
 static void
@@ -447,7 +408,7 @@ s_open(struct m_store *s, struct model *m)
         assert_int_equal(stor_repo_create(s->repos, s->db, name, m->users[0], 0, &s->repo[i]),
                          0);
         for (size_t p = 1; p < M_NGPATHS; p++)
-            s_mk(s->repo[i], m_grant_paths[p]);
+            t_mk(s->repo[i], m_grant_paths[p]);
     }
 }
 
@@ -459,7 +420,7 @@ s_close(struct m_store *s)
     stor_repos_free(s->repos);
     stor_db_free(s->db);
     cf_conf_release(&s->conf);
-    nftw(s->dir, t_rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    t_rm_tree(s->dir);
 }
 
 /* ---- randomness: splitmix64, one stream per sequence ---- */

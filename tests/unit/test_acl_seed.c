@@ -23,6 +23,8 @@
 #include <stdint.h>
 
 #include <cmocka.h>
+
+#include "t_store.h"
 #include <sodium.h>
 
 #include "coffer/acl.h"
@@ -50,14 +52,6 @@ struct t_actor {
     uint32_t ufac;
 };
 
-static int
-t_rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
 
 static int64_t t_user(struct t_fx *fx, const char *login, const char *role);
 
@@ -101,7 +95,7 @@ t_teardown(void **state)
     stor_db_free(fx->db);
     cf_pool_free(fx->pool);
     cf_conf_release(&fx->conf);
-    nftw(fx->dir, t_rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    t_rm_tree(fx->dir);
     free(fx);
     return 0;
 }
@@ -214,39 +208,6 @@ t_repo(struct t_fx *fx, const char *name)
     return r;
 }
 
-/*
- * Makes path in r (a grant names something that is there): the folders on
- * the way, and a file at the end when its name has a dot, else a folder.
- */
-static void
-t_mk(struct stor_repo *r, const char *path)
-{
-    char buf[256];
-    size_t n = strlen(path);
-
-    assert_true(n < sizeof(buf));
-    memcpy(buf, path, n + 1);
-    for (size_t i = 0; i <= n; i++) {
-        const char *leaf;
-        struct stor_put put;
-        struct stor_stat st;
-        int rc;
-
-        if (buf[i] != '/' && buf[i] != '\0')
-            continue;
-        buf[i] = '\0';
-        leaf = strrchr(buf, '/');
-        leaf = leaf != NULL ? leaf + 1 : buf;
-        if (i < n || strchr(leaf, '.') == NULL) {
-            rc = stor_mkcol(r, buf, false);
-            assert_true(rc == 0 || rc == -EEXIST);
-        } else if (stor_stat(r, buf, &st) < 0) {
-            assert_int_equal(stor_put_begin(r, buf, &put), 0);
-            assert_int_equal(stor_put_commit(&put, false, NULL, &st), 0);
-        }
-        buf[i] = path[i];
-    }
-}
 
 static int64_t
 t_grant(struct t_fx *fx, struct stor_repo *r, const char *path, int64_t gid, const char *role)

@@ -37,6 +37,7 @@
 #include "coffer/throttle.h"
 #include "coffer/totp.h"
 #include "stor_int.h"
+#include "t_store.h"
 
 struct t_fx {
     char dir[1024];
@@ -49,14 +50,6 @@ struct t_fx {
     int64_t admin;
 };
 
-static int
-t_rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
 
 static int
 t_setup(void **state)
@@ -96,7 +89,7 @@ t_teardown(void **state)
     stor_db_free(fx->db);
     cf_pool_free(fx->pool);
     cf_conf_release(&fx->conf);
-    nftw(fx->dir, t_rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    t_rm_tree(fx->dir);
     free(fx);
     return 0;
 }

@@ -30,6 +30,7 @@
 #include "coffer/pool.h"
 #include "coffer/storage.h"
 #include "coffer/str.h"
+#include "t_store.h"
 
 struct t_fx {
     char dir[1024];             /* the data directory */
@@ -40,20 +41,7 @@ struct t_fx {
     int64_t uid;                /* a user, owner of the repositories made here */
 };
 
-static int
-t_rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
 
-static void
-t_rm_tree(const char *dir)
-{
-    nftw(dir, t_rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
 
 static void
 t_open(struct t_fx *fx)

@@ -30,6 +30,7 @@
 #include "coffer/pool.h"
 #include "coffer/storage.h"
 #include "coffer/str.h"
+#include "t_store.h"
 
 struct t_fx {
     char dir[1024];
@@ -40,16 +41,6 @@ struct t_fx {
     int64_t uid;
 };
 
-/* ---- fixture ---- */
-
-static int
-t_rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
 
 static void
 t_close(struct t_fx *fx)
@@ -97,7 +88,7 @@ t_setup(void **state)
         stor_repo_create(fx->repos, fx->db, "alpha", fx->uid, 0, &fx->r1) != 0 ||
         stor_repo_create(fx->repos, fx->db, "beta", fx->uid, 0, &fx->r2) != 0) {
         t_close(fx);
-        nftw(fx->dir, t_rm_one, 16, FTW_DEPTH | FTW_PHYS);
+        t_rm_tree(fx->dir);
         free(fx);
         return -1;
     }
@@ -113,7 +104,7 @@ t_teardown(void **state)
 
     t_close(fx);
     cf_pool_free(fx->pool);
-    nftw(fx->dir, t_rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    t_rm_tree(fx->dir);
     free(fx);
     return 0;
 }
