@@ -171,25 +171,25 @@ cf_ctl_bad_usage(const char *fmt, ...)
 
 /*
  * After a command's options: with --help prints the usage (CF_CTL_OK);
- * with other than want operands, says what is expected (a usage error);
+ * with other than want operands says what cmd expects (a usage error);
  * else CF_CTL_GO.
  */
 static int
-cf_ctl_operands(bool help, int argc, int want, const char *expected)
+cf_ctl_operands(bool help, int argc, int want, const char *cmd, const char *what)
 {
     if (help) {
         cf_ctl_usage(stdout);
         return CF_CTL_OK;
     }
     if (argc - optind != want)
-        return cf_ctl_bad_usage("%s", expected);
+        return cf_ctl_bad_usage("%s: give %s", cmd, what);
     return CF_CTL_GO;
 }
 
 /* Returns from the command unless its options and operands let it go on. */
-#define CF_CTL_OPERANDS(help, argc, want, expected)                               \
+#define CF_CTL_OPERANDS(help, argc, want, cmd, what)                              \
     do {                                                                          \
-        int op_rc_ = cf_ctl_operands((help), (argc), (want), (expected));         \
+        int op_rc_ = cf_ctl_operands((help), (argc), (want), (cmd), (what));      \
         if (op_rc_ != CF_CTL_GO)                                                  \
             return op_rc_;                                                        \
     } while (0)
@@ -770,7 +770,7 @@ cf_ctl_user_add(struct cf_ctl *c, int argc, char **argv)
         default: return CF_CTL_USAGE;
         }
     }
-    CF_CTL_OPERANDS(help, argc, 1, "user add: give one LOGIN");
+    CF_CTL_OPERANDS(help, argc, 1, "user add", "one LOGIN");
     n.login = argv[optind];
     if (n.email == NULL || n.role == NULL)
         return cf_ctl_bad_usage("user add: --email and --role are required");
@@ -852,7 +852,11 @@ cf_ctl_user_list(struct cf_ctl *c, int argc, char **argv)
     return CF_CTL_OK;
 }
 
-/* Parses the arguments of a command taking LOGIN and nargs more positionals. */
+/*
+ * Parses the arguments of a command without options of its own taking
+ * nargs operands: CF_CTL_GO to go on, or what the command returns (after
+ * --help, or a usage error).
+ */
 static int
 cf_ctl_simple_args(struct cf_ctl *c, const char *cmd, int argc, char **argv, int nargs,
                    const char *what)
@@ -867,13 +871,7 @@ cf_ctl_simple_args(struct cf_ctl *c, const char *cmd, int argc, char **argv, int
     while ((o = cf_ctl_getopt(c, cmd, argc, argv, opts, &help)) != -1)
         if (o == '?')
             return CF_CTL_USAGE;
-    if (help) {
-        cf_ctl_usage(stdout);
-        return -1;
-    }
-    if (argc - optind != nargs)
-        return cf_ctl_bad_usage("%s: give %s", cmd, what);
-    return CF_CTL_OK;
+    return cf_ctl_operands(help, argc, nargs, cmd, what);
 }
 
 static int
@@ -883,8 +881,8 @@ cf_ctl_user_show(struct cf_ctl *c, int argc, char **argv)
     struct stor_user u;
     int rc;
 
-    if ((rc = cf_ctl_simple_args(c, "user show", argc, argv, 1, "one LOGIN")) != CF_CTL_OK)
-        return rc < 0 ? CF_CTL_OK : rc;
+    if ((rc = cf_ctl_simple_args(c, "user show", argc, argv, 1, "one LOGIN")) != CF_CTL_GO)
+        return rc;
     if ((rc = cf_ctl_open(c)) != CF_CTL_OK)
         return rc;
     pool = cf_pool_new(1024);
@@ -922,7 +920,7 @@ cf_ctl_user_block(struct cf_ctl *c, int argc, char **argv)
         default: return CF_CTL_USAGE;
         }
     }
-    CF_CTL_OPERANDS(help, argc, 1, "user block: give one LOGIN");
+    CF_CTL_OPERANDS(help, argc, 1, "user block", "one LOGIN");
     if (until_s != NULL && for_s != NULL)
         return cf_ctl_bad_usage("user block: give --until or --for, not both");
     if (until_s != NULL && cf_ctl_time_parse(until_s, &until) < 0)
@@ -960,8 +958,8 @@ cf_ctl_user_unblock(struct cf_ctl *c, int argc, char **argv)
     struct stor_user u;
     int rc;
 
-    if ((rc = cf_ctl_simple_args(c, "user unblock", argc, argv, 1, "one LOGIN")) != CF_CTL_OK)
-        return rc < 0 ? CF_CTL_OK : rc;
+    if ((rc = cf_ctl_simple_args(c, "user unblock", argc, argv, 1, "one LOGIN")) != CF_CTL_GO)
+        return rc;
     if ((rc = cf_ctl_open(c)) != CF_CTL_OK)
         return rc;
     pool = cf_pool_new(1024);
@@ -986,8 +984,8 @@ cf_ctl_user_passwd(struct cf_ctl *c, int argc, char **argv)
     size_t pw_cap = 0;
     int rc;
 
-    if ((rc = cf_ctl_simple_args(c, "user passwd", argc, argv, 1, "one LOGIN")) != CF_CTL_OK)
-        return rc < 0 ? CF_CTL_OK : rc;
+    if ((rc = cf_ctl_simple_args(c, "user passwd", argc, argv, 1, "one LOGIN")) != CF_CTL_GO)
+        return rc;
     if ((rc = cf_ctl_open(c)) != CF_CTL_OK)
         return rc;
     pool = cf_pool_new(1024);
@@ -1016,8 +1014,8 @@ cf_ctl_user_role(struct cf_ctl *c, int argc, char **argv)
     const char *role;
     int rc;
 
-    if ((rc = cf_ctl_simple_args(c, "user role", argc, argv, 2, "LOGIN and ROLE")) != CF_CTL_OK)
-        return rc < 0 ? CF_CTL_OK : rc;
+    if ((rc = cf_ctl_simple_args(c, "user role", argc, argv, 2, "LOGIN and ROLE")) != CF_CTL_GO)
+        return rc;
     role = argv[optind + 1];
     if ((rc = cf_ctl_open(c)) != CF_CTL_OK)
         return rc;
@@ -1774,7 +1772,7 @@ cf_ctl_group_add(struct cf_ctl *c, int argc, char **argv)
         default: return CF_CTL_USAGE;
         }
     }
-    CF_CTL_OPERANDS(help, argc, 1, "group add: give one NAME");
+    CF_CTL_OPERANDS(help, argc, 1, "group add", "one NAME");
     g.name = argv[optind];
     if (priv && admin == NULL)
         return cf_ctl_bad_usage("group add: a private group must keep a member holding the "
@@ -1934,8 +1932,8 @@ cf_ctl_group_show(struct cf_ctl *c, int argc, char **argv)
     json_t *doc;
     int rc;
 
-    if ((rc = cf_ctl_simple_args(c, "group show", argc, argv, 1, "one NAME")) != CF_CTL_OK)
-        return rc < 0 ? CF_CTL_OK : rc;
+    if ((rc = cf_ctl_simple_args(c, "group show", argc, argv, 1, "one NAME")) != CF_CTL_GO)
+        return rc;
     if ((rc = cf_ctl_open(c)) != CF_CTL_OK)
         return rc;
     pool = cf_pool_new(1024);
@@ -1991,7 +1989,7 @@ cf_ctl_group_set(struct cf_ctl *c, int argc, char **argv)
         default: return CF_CTL_USAGE;
         }
     }
-    CF_CTL_OPERANDS(help, argc, 1, "group set: give one NAME");
+    CF_CTL_OPERANDS(help, argc, 1, "group set", "one NAME");
     if (name == NULL && colour == NULL && priv == -1 && position == -1)
         return cf_ctl_bad_usage("group set: nothing to change (--name, --colour, --private, "
                                 "--public, --position, --no-position)");
@@ -2021,8 +2019,8 @@ cf_ctl_group_delete(struct cf_ctl *c, int argc, char **argv)
     json_t *doc;
     int rc, err;
 
-    if ((rc = cf_ctl_simple_args(c, "group delete", argc, argv, 1, "one NAME")) != CF_CTL_OK)
-        return rc < 0 ? CF_CTL_OK : rc;
+    if ((rc = cf_ctl_simple_args(c, "group delete", argc, argv, 1, "one NAME")) != CF_CTL_GO)
+        return rc;
     if ((rc = cf_ctl_open_engine(c)) != CF_CTL_OK)
         return rc;
     pool = cf_pool_new(1024);
@@ -2329,7 +2327,7 @@ cf_ctl_repo_add(struct cf_ctl *c, int argc, char **argv)
         default: return CF_CTL_USAGE;
         }
     }
-    CF_CTL_OPERANDS(help, argc, 1, "repo add: give one NAME");
+    CF_CTL_OPERANDS(help, argc, 1, "repo add", "one NAME");
     name = argv[optind];
     if (owner == NULL)
         return cf_ctl_bad_usage("repo add: --owner LOGIN is required");
@@ -2383,8 +2381,8 @@ cf_ctl_repo_list(struct cf_ctl *c, int argc, char **argv)
     struct cf_ctl_repo_rows l = { c, NULL, NULL };
     int rc;
 
-    if ((rc = cf_ctl_simple_args(c, "repo list", argc, argv, 0, "no argument")) != CF_CTL_OK)
-        return rc < 0 ? CF_CTL_OK : rc;
+    if ((rc = cf_ctl_simple_args(c, "repo list", argc, argv, 0, "no argument")) != CF_CTL_GO)
+        return rc;
     if ((rc = cf_ctl_open(c)) != CF_CTL_OK)
         return rc;
     l.items = json_array();
@@ -2414,8 +2412,8 @@ cf_ctl_repo_show(struct cf_ctl *c, int argc, char **argv)
     json_t *doc;
     int rc;
 
-    if ((rc = cf_ctl_simple_args(c, "repo show", argc, argv, 1, "one NAME")) != CF_CTL_OK)
-        return rc < 0 ? CF_CTL_OK : rc;
+    if ((rc = cf_ctl_simple_args(c, "repo show", argc, argv, 1, "one NAME")) != CF_CTL_GO)
+        return rc;
     if ((rc = cf_ctl_open(c)) != CF_CTL_OK)
         return rc;
     if ((r = cf_ctl_repo_load(c, argv[optind])) == NULL)
@@ -2458,7 +2456,7 @@ cf_ctl_repo_set(struct cf_ctl *c, int argc, char **argv)
         default: return CF_CTL_USAGE;
         }
     }
-    CF_CTL_OPERANDS(help, argc, 1, "repo set: give one NAME");
+    CF_CTL_OPERANDS(help, argc, 1, "repo set", "one NAME");
     if (owner == NULL && quota == UINT64_MAX)
         return cf_ctl_bad_usage("repo set: nothing to change (--quota, --owner)");
     if ((rc = cf_ctl_open_engine(c)) != CF_CTL_OK)
@@ -2497,7 +2495,7 @@ cf_ctl_repo_delete(struct cf_ctl *c, int argc, char **argv)
         default: return CF_CTL_USAGE;
         }
     }
-    CF_CTL_OPERANDS(help, argc, 1, "repo delete: give one NAME");
+    CF_CTL_OPERANDS(help, argc, 1, "repo delete", "one NAME");
     if (!yes)
         return cf_ctl_bad_usage("repo delete: this deletes '%s' with all its files and grants; "
                                 "add --yes to go ahead", argv[optind]);
@@ -2578,7 +2576,7 @@ cf_ctl_grant_add(struct cf_ctl *c, int argc, char **argv)
         default: return CF_CTL_USAGE;
         }
     }
-    CF_CTL_OPERANDS(help, argc, 1, "grant add: give one REPO");
+    CF_CTL_OPERANDS(help, argc, 1, "grant add", "one REPO");
     if ((group == NULL) == (user == NULL))
         return cf_ctl_bad_usage("grant add: give --group NAME or --user LOGIN");
     if (role == NULL)
@@ -2647,7 +2645,7 @@ cf_ctl_grant_list(struct cf_ctl *c, int argc, char **argv)
         default: return CF_CTL_USAGE;
         }
     }
-    CF_CTL_OPERANDS(help, argc, 1, "grant list: give one REPO");
+    CF_CTL_OPERANDS(help, argc, 1, "grant list", "one REPO");
     if ((rc = cf_ctl_path("grant list", path_arg, path, sizeof(path))) != CF_CTL_OK)
         return rc;
     if ((rc = cf_ctl_open(c)) != CF_CTL_OK)
@@ -2703,8 +2701,8 @@ cf_ctl_grant_remove(struct cf_ctl *c, int argc, char **argv)
     json_t *doc = NULL;
     int rc, err;
 
-    if ((rc = cf_ctl_simple_args(c, "grant remove", argc, argv, 2, "REPO and ID")) != CF_CTL_OK)
-        return rc < 0 ? CF_CTL_OK : rc;
+    if ((rc = cf_ctl_simple_args(c, "grant remove", argc, argv, 2, "REPO and ID")) != CF_CTL_GO)
+        return rc;
     ids = argv[optind + 1];
     if (ids[0] == '#')
         ids++;
@@ -2861,7 +2859,7 @@ cf_ctl_access(struct cf_ctl *c, int argc, char **argv)
         default: return CF_CTL_USAGE;
         }
     }
-    CF_CTL_OPERANDS(help, argc, 1, "access: give one REPO");
+    CF_CTL_OPERANDS(help, argc, 1, "access", "one REPO");
     if (user == NULL)
         return cf_ctl_bad_usage("access: --user LOGIN is required");
     if ((rc = cf_ctl_path("access", path_arg, path, sizeof(path))) != CF_CTL_OK)
@@ -3034,7 +3032,7 @@ cf_ctl_role_set(struct cf_ctl *c, int argc, char **argv)
         default: return CF_CTL_USAGE;
         }
     }
-    CF_CTL_OPERANDS(help, argc, 1, "role set: give one NAME");
+    CF_CTL_OPERANDS(help, argc, 1, "role set", "one NAME");
     if ((rc = cf_ctl_role_kind("role set", group, element, &k)) != CF_CTL_OK)
         return rc;
     if (facs == NULL && r.description == NULL)
@@ -3101,7 +3099,7 @@ cf_ctl_role_delete(struct cf_ctl *c, int argc, char **argv)
         default: return CF_CTL_USAGE;
         }
     }
-    CF_CTL_OPERANDS(help, argc, 1, "role delete: give one NAME");
+    CF_CTL_OPERANDS(help, argc, 1, "role delete", "one NAME");
     if ((rc = cf_ctl_role_kind("role delete", group, element, &k)) != CF_CTL_OK)
         return rc;
     name = argv[optind];
