@@ -7,8 +7,10 @@
  *            request-line and head limits checked on every read)
  *   BODY     the handler's begin() accepted the request; body bytes go to
  *            its sink as they arrive (body inactivity timeout)
- *   RESPOND  the response is being queued; reading is off, so a pipelined
- *            request waits in the input buffer until this one is answered
+ *   RESPOND  the response is being queued; a pipelined request waits in
+ *            the input buffer (bounded by its read watermark) until this
+ *            one is answered. Reading stays on, so that answering costs no
+ *            epoll_ctl calls
  *   CLOSING  flushing the last response before closing
  * Response bodies are a list of parts (memory, or a file range sent with
  * sendfile) and optionally a producer that streams the rest as the output
@@ -58,6 +60,7 @@ size_t cf_http_parser_size(void);
 #define CF_TLS_PIECE       (64u * 1024)
 #define CF_DISCARD_MAX     (64u * 1024)    /* bodies of refused requests we read */
 #define CF_READ_MAX        (256u * 1024)
+#define CF_INLINE_FILE     (64u * 1024)    /* smaller file parts are read, not sent */
 
 struct cf_resp_part {
     struct cf_resp_part *next;
@@ -398,6 +401,39 @@ cf_conn_free(struct cf_conn *c)
         event_base_loopexit(w->base, NULL);
 }
 
+/*
+ * Plain TCP: writes the queued output now rather than a loop turn later on
+ * the write event, which costs two epoll_ctl calls to arm and disarm and
+ * an epoll_wait; the write event is armed only while the socket would block.
+ * A write error is left for that event to report (through cf_conn_eventcb).
+ * A TLS bufferevent does its own writing. Returns whether output remains.
+ */
+static bool
+cf_conn_flush(struct cf_conn *c)
+{
+    struct evbuffer *out = bufferevent_get_output(c->bev);
+
+    if (c->tls)
+        return evbuffer_get_length(out) > 0;
+    /* a socket bufferevent keeps the front of its output frozen to others */
+    evbuffer_unfreeze(out, 1);
+    while (evbuffer_get_length(out) > 0) {
+        int n = evbuffer_write(out, bufferevent_getfd(c->bev));
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+    }
+    evbuffer_freeze(out, 1);
+    if (evbuffer_get_length(out) > 0) {
+        bufferevent_enable(c->bev, EV_WRITE);
+        return true;
+    }
+    bufferevent_disable(c->bev, EV_WRITE);
+    return false;
+}
+
 /* Closes once the output has been written. */
 static void
 cf_conn_close_after_flush(struct cf_conn *c)
@@ -443,7 +479,7 @@ cf_conn_pump(struct cf_conn *c)
                 c->pump = p->next;
                 continue;
             }
-            if (!c->tls) {
+            if (!c->tls && p->len > CF_INLINE_FILE) {
                 struct evbuffer_file_segment *seg =
                     evbuffer_file_segment_new(p->fd, (ev_off_t)p->off,
                                               (ev_off_t)p->len, EVBUF_FS_CLOSE_ON_FREE);
@@ -461,7 +497,11 @@ cf_conn_pump(struct cf_conn *c)
                 c->pump = p->next;
                 continue;
             }
-            /* TLS cannot use sendfile: read a piece at a time */
+            /*
+             * TLS cannot use sendfile: read a piece at a time. A small file is
+             * read too, so that it leaves with the head in one write (one TCP
+             * segment) instead of a writev and a sendfile a loop turn apart.
+             */
             struct evbuffer_iovec v;
             size_t n = p->len < CF_TLS_PIECE ? (size_t)p->len : CF_TLS_PIECE;
             if (evbuffer_reserve_space(out, (ev_ssize_t)n, &v, 1) < 1)
@@ -518,6 +558,7 @@ cf_conn_response_queued(struct cf_conn *c)
 {
     bool close = c->req.close_after || !c->req.keep_alive || c->w->stopping;
 
+    cf_conn_flush(c);
     cf_conn_req_end(c, true);
     if (close) {
         cf_conn_close_after_flush(c);
@@ -534,18 +575,23 @@ cf_conn_response_queued(struct cf_conn *c)
 static void
 cf_conn_continue_response(struct cf_conn *c)
 {
-    int r = cf_conn_pump(c);
+    for (;;) {
+        int r = cf_conn_pump(c);
 
-    if (r < 0) {
-        /* the status line is gone: all we can do is close */
-        c->req.close_after = true;
-        cf_conn_req_end(c, true);
-        cf_conn_free(c);
-        return;
-    }
-    if (r == 1) {
-        cf_conn_response_queued(c);
-        return;
+        if (r < 0) {
+            /* the status line is gone: all we can do is close */
+            c->req.close_after = true;
+            cf_conn_req_end(c, true);
+            cf_conn_free(c);
+            return;
+        }
+        if (r == 1) {
+            cf_conn_response_queued(c);
+            return;
+        }
+        if (cf_conn_flush(c))
+            break;
+        /* the socket took it all: queue more now */
     }
     bufferevent_setwatermark(c->bev, EV_WRITE, CF_PUMP_LOW / 2, 0);
 }
@@ -563,7 +609,6 @@ cf_conn_respond(struct cf_conn *c, int status)
         status = 500;
     req->status = status;
     c->state = C_RESPOND;
-    bufferevent_disable(c->bev, EV_READ);
     if (c->head_timer != NULL)
         evtimer_del(c->head_timer);
     req->no_body = req->method == CF_M_HEAD || status == 204 || status == 304;
@@ -791,7 +836,7 @@ cf_conn_finish(struct cf_conn *c)
     const struct cf_handler *h = &c->w->srv->handler;
     int status;
 
-    bufferevent_disable(c->bev, EV_READ);
+    c->state = C_RESPOND;   /* what arrives now is the next request's */
     if (c->pending_status) {
         cf_conn_respond(c, c->pending_status);
         return;
@@ -933,6 +978,7 @@ cf_conn_dispatch(struct cf_conn *c)
         }
     } else if (req->expect_continue && body_pending) {
         evbuffer_add(bufferevent_get_output(c->bev), "HTTP/1.1 100 Continue\r\n\r\n", 25);
+        cf_conn_flush(c);
     }
     if (!body_pending) {
         cf_conn_finish(c);
@@ -1044,6 +1090,9 @@ cf_conn_writecb(struct bufferevent *bev, void *arg)
     } else if (c->state == C_CLOSING) {
         if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
             cf_conn_free(c);
+    } else if (c->state == C_IDLE && evbuffer_get_length(bufferevent_get_output(bev)) == 0) {
+        /* the last response is out: the idle time starts now */
+        cf_conn_set_read_timeout(c, c->w->srv->conf->idle_timeout_ms);
     }
 }
 
@@ -1059,6 +1108,19 @@ cf_conn_eventcb(struct bufferevent *bev, short what, void *arg)
         (c->state == C_HEAD || c->state == C_BODY)) {
         /* RFC 7231 6.5.7: the client took too long to send its request */
         cf_conn_fail(c, 408);
+        return;
+    }
+    if ((what & BEV_EVENT_TIMEOUT) && (what & BEV_EVENT_READING) &&
+        (c->state == C_RESPOND ||
+         (c->state == C_IDLE && evbuffer_get_length(bufferevent_get_output(bev)) > 0))) {
+        /*
+         * Nothing read while an answer goes out (a long download, say) is
+         * no fault of the client's. The bufferevent turned reading off: the
+         * end of the response turns it on again, or, once the response is
+         * all queued, this does, and the idle timeout starts over.
+         */
+        if (c->state == C_IDLE)
+            bufferevent_enable(bev, EV_READ);
         return;
     }
     if ((what & BEV_EVENT_EOF) && c->state == C_RESPOND) {
@@ -1158,7 +1220,8 @@ cf_worker_accept(struct evconnlistener *lev, evutil_socket_t fd,
     bufferevent_setwatermark(c->bev, EV_READ, 0, CF_READ_MAX * 2);
     bufferevent_setcb(c->bev, cf_conn_readcb, cf_conn_writecb, cf_conn_eventcb, c);
     cf_conn_set_read_timeout(c, srv->conf->idle_timeout_ms);
-    bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+    /* plain TCP arms the write event only when a write would block */
+    bufferevent_enable(c->bev, c->tls ? EV_READ | EV_WRITE : EV_READ);
 }
 
 /* ---- workers and the server ---- */
@@ -1284,7 +1347,18 @@ cf_server_new(const struct cf_conf *conf, const struct cf_handler *handler)
         w->srv = srv;
         w->index = i;
         w->listen_fd = -1;
-        w->base = event_base_new();
+        /*
+         * The changelist folds the epoll_ctl calls of one loop turn into the
+         * net change: a request answered within the turn that read it turns
+         * reading off and on again, and arms no write event, at no cost.
+         */
+        struct event_config *ec = event_config_new();
+
+        if (ec == NULL)
+            cf_fatal("cannot create an event loop");
+        event_config_set_flag(ec, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+        w->base = event_base_new_with_config(ec);
+        event_config_free(ec);
         if (w->base == NULL)
             cf_fatal("cannot create an event loop");
         w->stop_ev = event_new(w->base, -1, 0, cf_worker_stop, w);

@@ -548,6 +548,63 @@ it_header_timeout_is_a_deadline_for_a_trickling_head(void **state)
     it_close(fd);
 }
 
+/*
+ * Reading stays on while a response goes out (a pipelined request may come),
+ * so its timeout can run out during a long download to a slow reader: that
+ * is no fault of the client's; nor is it idle while the response is queued
+ * but not yet written. The download completes, and the connection serves
+ * the next request.
+ */
+static void
+it_slow_download_outlives_the_read_timeouts(void **state)
+{
+    struct t_server *s = it_start("header-timeout = 300ms\nidle-timeout = 1s\n");
+    const size_t size = 24u * 1024 * 1024;
+    char *data = it_keep(malloc(size)), *buf = it_keep(malloc(size + 4096));
+    size_t got = 0, want = 0;
+    long long t0;
+    int fd, small = 16 * 1024;
+
+    (void)state;
+    for (size_t i = 0; i < size; i++)
+        data[i] = (char)('a' + i % 23);
+    assert_int_equal(t_file_write(s, "slow.bin", data, size), 0);
+    fd = it_open(s);
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+    assert_int_equal(t_conn_send(fd, "GET /dav/admin/slow.bin HTTP/1.1\nHost: x\n" T_AUTH "\n"),
+                     0);
+    t0 = it_now_ms();
+    /* 2.5 s of slow reading: over twice the idle timeout */
+    while (got < size + 4096) {
+        size_t ask = want != 0 && want - got < 64 * 1024 ? want - got : 64 * 1024;
+        size_t n = it_recv(fd, buf + got, ask, 5000);
+
+        if (n == 0)
+            break;
+        got += n;
+        if (want == 0) {
+            const char *end = memmem(buf, got, "\r\n\r\n", 4);
+
+            if (end != NULL)
+                want = (size_t)(end - buf) + 4 + size;
+        }
+        if (want != 0 && got >= want)
+            break;
+        if (it_now_ms() - t0 < 2500)
+            usleep(10 * 1000);
+    }
+    assert_true(it_now_ms() - t0 >= 2500);
+    assert_true(want > 0);
+    assert_int_equal(got, want);
+    assert_true(strncmp(buf, "HTTP/1.1 200 ", 13) == 0);
+    assert_memory_equal(buf + want - size, data, size);
+    /* the same connection goes on: its idle time began when the last byte left */
+    assert_int_equal(t_conn_send(fd, "OPTIONS / HTTP/1.1\nHost: x\n\n"), 0);
+    assert_int_equal(t_conn_read(fd, &it_r, false, 5000), 0);
+    assert_int_equal(it_r.status, 200);
+    it_close(fd);
+}
+
 static void
 it_idle_timeout_closes_keep_alive_connection(void **state)
 {
@@ -709,6 +766,7 @@ main(void)
         T(it_path_over_max_path_is_414),
         T(it_header_timeout_answers_408_and_closes),
         T(it_header_timeout_is_a_deadline_for_a_trickling_head),
+        T(it_slow_download_outlives_the_read_timeouts),
         T(it_idle_timeout_closes_keep_alive_connection),
         T(it_body_timeout_answers_408_or_closes),
         T(it_stalled_head_does_not_delay_other_clients),
