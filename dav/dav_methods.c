@@ -76,6 +76,19 @@ dav_if_range_holds(struct cf_req *req, const char *etag, time_t mtime)
     return cf_http_date_parse(*h, &t) == 0 && t == mtime;
 }
 
+/* len bytes of the file from off: from the thread's copy, or from fd (taken) */
+static void
+dav_get_send(struct cf_req *req, const struct stor_fcached *fc, int fd, uint64_t off,
+             uint64_t len)
+{
+    if (fc != NULL)
+        cf_resp_add(req, fc->data + off, (size_t)len);
+    else if (len > 0)
+        cf_resp_file(req, fd, off, len);
+    else
+        close(fd);
+}
+
 int
 dav_get(struct dav_req *d)
 {
@@ -83,9 +96,10 @@ dav_get(struct dav_req *d)
     struct dav_res *r = &d->res;
     struct cf_range ranges[CF_MAX_RANGES];
     struct stor_stat st;
+    const struct stor_fcached *fc = NULL;
     char etag[80], date[30], tbuf[STOR_MIME_MAX];
     const char *type, *name;
-    int fd, rc, n = 0;
+    int fd = -1, rc, n = 0;
 
     if (!r->exists)
         return 404;
@@ -95,12 +109,21 @@ dav_get(struct dav_req *d)
         return rc;
     if (r->st.is_dir || r->kind != DAV_REPO)
         return dav_index(d);
-    if ((rc = stor_open_read(r->repo, r->path, &fd, &st)) < 0)
+    /* a small file is served from the thread's copy while r->st still names it */
+    rc = r->st.size <= STOR_FCACHE_FILE
+             ? stor_fcache_get(d->ctx->fcache, d->ctx->mime, r->repo, r->path, &r->st, &fc)
+             : -EAGAIN;
+    if (rc == -EAGAIN)
+        rc = stor_open_read(r->repo, r->path, &fd, &st);
+    else if (rc == 0)
+        st = fc->st;
+    if (rc < 0)
         return dav_status_from_stor(rc, 404);
     dav_etag(&st, etag);
     cf_http_date(st.mtime.tv_sec, date);
     if ((rc = dav_get_preconditions(req, etag, st.mtime.tv_sec)) != 0) {
-        close(fd);
+        if (fd >= 0)
+            close(fd);
         if (rc == 304) {
             cf_resp_header(req, "ETag", "%s", etag);
             cf_resp_header(req, "Last-Modified", "%s", date);
@@ -108,7 +131,7 @@ dav_get(struct dav_req *d)
         return rc;
     }
     name = strrchr(r->path, '/') ? strrchr(r->path, '/') + 1 : r->path;
-    type = stor_mime_type(d->ctx->mime, name, -1, fd, &st, tbuf);
+    type = fc != NULL ? fc->type : stor_mime_type(d->ctx->mime, name, -1, fd, &st, tbuf);
     cf_resp_header(req, "ETag", "%s", etag);
     cf_resp_header(req, "Last-Modified", "%s", date);
     cf_resp_header(req, "Accept-Ranges", "bytes");
@@ -120,16 +143,14 @@ dav_get(struct dav_req *d)
     if (range != NULL && dav_if_range_holds(req, etag, st.mtime.tv_sec))
         n = cf_http_range_parse(*range, st.size, ranges, CF_MAX_RANGES);
     if (n < 0) {
-        close(fd);
+        if (fd >= 0)
+            close(fd);
         cf_resp_header(req, "Content-Range", "bytes */%llu", (unsigned long long)st.size);
         return 416;
     }
     if (n == 0) {
         cf_resp_header(req, "Content-Type", "%s", type);
-        if (st.size > 0)
-            cf_resp_file(req, fd, 0, st.size);
-        else
-            close(fd);
+        dav_get_send(req, fc, fd, 0, st.size);
         return 200;
     }
     if (n == 1) {
@@ -137,7 +158,7 @@ dav_get(struct dav_req *d)
         cf_resp_header(req, "Content-Range", "bytes %llu-%llu/%llu",
                        (unsigned long long)ranges[0].first, (unsigned long long)ranges[0].last,
                        (unsigned long long)st.size);
-        cf_resp_file(req, fd, ranges[0].first, ranges[0].last - ranges[0].first + 1);
+        dav_get_send(req, fc, fd, ranges[0].first, ranges[0].last - ranges[0].first + 1);
         return 206;
     }
     /* RFC 7233 4.1: several ranges as multipart/byteranges */
@@ -148,18 +169,18 @@ dav_get(struct dav_req *d)
     cf_resp_header(req, "Content-Type", "multipart/byteranges; boundary=%s", boundary);
     for (int i = 0; i < n; i++) {
         struct cf_buf part = CF_BUF_INIT;
-        int pfd = i + 1 < n ? dup(fd) : fd;
+        int pfd = fc != NULL ? -1 : i + 1 < n ? dup(fd) : fd;
 
         cf_buf_addf(&part, "\r\n--%s\r\nContent-Type: %s\r\nContent-Range: bytes %llu-%llu/%llu"
                            "\r\n\r\n", boundary, type, (unsigned long long)ranges[i].first,
                     (unsigned long long)ranges[i].last, (unsigned long long)st.size);
         cf_resp_addbuf(req, &part);
         cf_buf_release(&part);
-        if (pfd < 0) {
+        if (fc == NULL && pfd < 0) {
             close(fd);
             return 500;
         }
-        cf_resp_file(req, pfd, ranges[i].first, ranges[i].last - ranges[i].first + 1);
+        dav_get_send(req, fc, pfd, ranges[i].first, ranges[i].last - ranges[i].first + 1);
     }
     struct cf_buf end = CF_BUF_INIT;
     cf_buf_addf(&end, "\r\n--%s--\r\n", boundary);

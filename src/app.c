@@ -41,6 +41,7 @@ struct cf_app_thread {
     struct cf_app *app;
     struct stor_db *db;
     struct stor_mime *mime;
+    struct stor_fcache *fcache;
     struct cf_auth_cache *cache;
     struct dav_ctx dav;
     struct cf_api_ctx api;
@@ -61,11 +62,13 @@ cf_app_thread_init(void *arg, unsigned index)
         return NULL;
     }
     t->mime = stor_mime_new();
+    t->fcache = stor_fcache_new();
     t->cache = cf_auth_cache_new(app->auth);
     t->dav.conf = app->conf;
     t->dav.db = t->db;
     t->dav.repos = app->repos;
     t->dav.mime = t->mime;
+    t->dav.fcache = t->fcache;
     t->dav.acl = app->acl;
     t->api = (struct cf_api_ctx){ app->conf, t->db, app->repos, app->epoch, app->auth,
                                   app->acl };
@@ -83,6 +86,7 @@ cf_app_thread_free(void *tctx)
         return;
     cf_auth_cache_free(t->cache);
     stor_mime_free(t->mime);
+    stor_fcache_free(t->fcache);
     stor_db_free(t->db);
     free(t);
 }

@@ -31,6 +31,7 @@ struct dav_ctx {
     struct stor_db *db;
     struct stor_repos *repos;
     struct stor_mime *mime;
+    struct stor_fcache *fcache;
     struct acl_engine *acl;
 };
 

@@ -545,6 +545,32 @@ const char *stor_mime_type(struct stor_mime *m, const char *name, int dirfd, int
 /* The type from the extension only, or NULL. */
 const char *stor_mime_from_name(const char *name);
 
+/*
+ * A thread's copies of small files (storage/stor_fcache.c), trusted only
+ * while a fresh stat of the path shows the same file in the same version.
+ * stor_fcache_get() answers from the copy when st (a stat of repo/path
+ * made for this request) matches it; otherwise it reads the file and keeps
+ * it. *out holds the version read (its st may be newer than the caller's),
+ * its bytes and its media type, and stays valid until the thread's next
+ * call. Returns 0, -EAGAIN when the file is (now) larger than
+ * STOR_FCACHE_FILE or shrank while read (serve it from the file then), or
+ * what stor_open_read() returns.
+ */
+#define STOR_FCACHE_FILE (64u * 1024)
+struct stor_fcached {
+    int64_t repo;
+    char *path;                 /* NULL: a free slot */
+    struct stor_stat st;
+    char *data;
+    char type[STOR_MIME_MAX];
+};
+struct stor_fcache;
+struct stor_fcache *stor_fcache_new(void);
+void stor_fcache_free(struct stor_fcache *fc);
+int stor_fcache_get(struct stor_fcache *fc, struct stor_mime *mime, struct stor_repo *repo,
+                    const char *path, const struct stor_stat *st,
+                    const struct stor_fcached **out);
+
 /* ---- dead properties ---- */
 
 struct stor_prop {

@@ -11,6 +11,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -728,6 +729,60 @@ it_copy_and_move_carry_dead_properties(void **state)
 
 static const char it_alnum[] = "0123456789abcdefghijklmnopqrstuvwxyz";
 
+/*
+ * GETs of small files are answered from a copy each thread keeps
+ * (storage/stor_fcache.c). A change made beside Coffer shows on the next
+ * GET whatever thread answers it: in place with the old modification time
+ * put back (only the change time and the bytes differ), and a new file
+ * renamed over the old one.
+ */
+static void
+it_get_small_file_changed_on_disk_is_served_fresh(void **state)
+{
+    struct t_server *s = *state;
+    struct t_resp r;
+    char want[3000], path[600], tmp[600];
+    struct stat sb;
+
+    snprintf(path, sizeof(path), "%s/fresh.txt", s->repo_admin);
+    snprintf(tmp, sizeof(tmp), "%s/fresh.tmp", s->repo_admin);
+    for (int round = 0; round < 3; round++) {
+        memset(want, 'a' + round, sizeof(want));
+        if (round == 0) {
+            assert_int_equal(t_file_write(s, "fresh.txt", want, sizeof(want)), 0);
+        } else {
+            struct timespec keep[2];
+
+            assert_int_equal(stat(path, &sb), 0);
+            keep[0] = sb.st_atim;
+            keep[1] = sb.st_mtim;
+            usleep(20 * 1000);      /* past a tick of the filesystem's clock */
+            if (round == 1) {
+                assert_int_equal(t_file_write(s, "fresh.txt", want, sizeof(want)), 0);
+                assert_int_equal(utimensat(AT_FDCWD, path, keep, 0), 0);
+            } else {
+                assert_int_equal(t_file_write(s, "fresh.tmp", want, sizeof(want)), 0);
+                assert_int_equal(utimensat(AT_FDCWD, tmp, keep, 0), 0);
+                assert_int_equal(rename(tmp, path), 0);
+            }
+        }
+        /* new connections: every worker thread gets to answer */
+        for (int i = 0; i < 8; i++) {
+            assert_int_equal(t_req(s, &r, "GET", "/dav/admin/fresh.txt", NULL, NULL, 0), 0);
+            assert_int_equal(r.status, 200);
+            assert_int_equal(r.body_len, sizeof(want));
+            assert_memory_equal(r.body, want, sizeof(want));
+            t_resp_release(&r);
+        }
+    }
+    /* a HEAD from the copy has the length GET sends */
+    assert_int_equal(t_req(s, &r, "HEAD", "/dav/admin/fresh.txt", NULL, NULL, 0), 0);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(t_header(&r, "Content-Length"), "3000");
+    assert_int_equal(r.body_len, 0);
+    t_resp_release(&r);
+}
+
 static void
 it_get_single_range_is_206(void **state)
 {
@@ -1011,6 +1066,7 @@ main(void)
         cmocka_unit_test(it_copy_and_move_collection_into_itself_are_403),
         cmocka_unit_test(it_copy_destination_as_absolute_path_works),
         cmocka_unit_test(it_copy_and_move_carry_dead_properties),
+        cmocka_unit_test(it_get_small_file_changed_on_disk_is_served_fresh),
         cmocka_unit_test(it_get_single_range_is_206),
         cmocka_unit_test(it_get_two_ranges_are_multipart_byteranges),
         cmocka_unit_test(it_get_suffix_range_is_the_last_bytes),

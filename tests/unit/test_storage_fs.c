@@ -440,6 +440,80 @@ t_read(struct t_fx *fx, struct stor_repo *r, const char *path)
     return out;
 }
 
+/* ---- small files' copies (stor_fcache) ---- */
+
+static void
+test_fcache_serves_the_version_a_stat_names(void **state)
+{
+    struct t_fx *fx = *state;
+    struct stor_fcache *fc = stor_fcache_new();
+    struct stor_mime *mime = stor_mime_new();
+    const struct stor_fcached *e, *first;
+    struct stor_stat st, st2;
+    static char big[STOR_FCACHE_FILE + 1], mid[60000];
+
+    t_mkfile_s(fx, fx->r1, "c.txt", "version one");
+    assert_int_equal(stor_stat(fx->r1, "c.txt", &st), 0);
+    assert_int_equal(stor_fcache_get(fc, mime, fx->r1, "c.txt", &st, &e), 0);
+    assert_int_equal(e->st.size, 11);
+    assert_memory_equal(e->data, "version one", 11);
+    assert_string_equal(e->type, "text/plain");
+    first = e;
+    /* the same stat: the copy answers, not the file (gone now) */
+    assert_int_equal(unlink(t_abs(fx, fx->r1, "c.txt")), 0);
+    assert_int_equal(stor_fcache_get(fc, mime, fx->r1, "c.txt", &st, &e), 0);
+    assert_ptr_equal(e, first);
+    assert_memory_equal(e->data, "version one", 11);
+    /* a new version of the same size: a new stat, a new read */
+    usleep(20 * 1000);
+    t_mkfile_s(fx, fx->r1, "c.txt", "version two");
+    assert_int_equal(stor_stat(fx->r1, "c.txt", &st), 0);
+    assert_int_equal(stor_fcache_get(fc, mime, fx->r1, "c.txt", &st, &e), 0);
+    assert_memory_equal(e->data, "version two", 11);
+    /* another repository's file of the same path is its own */
+    t_mkfile_s(fx, fx->r2, "c.txt", "beta's file");
+    assert_int_equal(stor_stat(fx->r2, "c.txt", &st2), 0);
+    assert_int_equal(stor_fcache_get(fc, mime, fx->r2, "c.txt", &st2, &e), 0);
+    assert_memory_equal(e->data, "beta's file", 11);
+    assert_int_equal(stor_fcache_get(fc, mime, fx->r1, "c.txt", &st, &e), 0);
+    assert_memory_equal(e->data, "version two", 11);
+    /* a stat made before a change, nothing kept yet: what is kept (and
+     * answered) is the version read, with its own stat */
+    t_mkfile_s(fx, fx->r2, "d.txt", "beta's file");
+    assert_int_equal(stor_stat(fx->r2, "d.txt", &st2), 0);
+    t_mkfile_s(fx, fx->r2, "d.txt", "beta, longer now");
+    assert_int_equal(stor_fcache_get(fc, mime, fx->r2, "d.txt", &st2, &e), 0);
+    assert_int_equal(e->st.size, 16);
+    assert_memory_equal(e->data, "beta, longer now", 16);
+    /* larger than STOR_FCACHE_FILE: served from the file */
+    t_mkfile(fx, fx->r1, "big.bin", big, sizeof(big));
+    assert_int_equal(stor_stat(fx->r1, "big.bin", &st), 0);
+    assert_int_equal(stor_fcache_get(fc, mime, fx->r1, "big.bin", &st, &e), -EAGAIN);
+    /* gone since its stat: storage's answer */
+    t_mkfile_s(fx, fx->r1, "g.txt", "gone");
+    assert_int_equal(stor_stat(fx->r1, "g.txt", &st), 0);
+    assert_int_equal(unlink(t_abs(fx, fx->r1, "g.txt")), 0);
+    assert_int_equal(stor_fcache_get(fc, mime, fx->r1, "g.txt", &st, &e), -ENOENT);
+    /* more than the budget (4 MiB): copies are dropped, answers stay right */
+    for (int pass = 0; pass < 2; pass++) {
+        for (int i = 0; i < 100; i++) {
+            const char *name = cf_pool_printf(fx->pool, "m%02d.bin", i);
+
+            if (pass == 0) {
+                memset(mid, i, sizeof(mid));
+                t_mkfile(fx, fx->r1, name, mid, sizeof(mid));
+            }
+            assert_int_equal(stor_stat(fx->r1, name, &st), 0);
+            assert_int_equal(stor_fcache_get(fc, mime, fx->r1, name, &st, &e), 0);
+            assert_int_equal(e->st.size, sizeof(mid));
+            assert_int_equal(e->data[0], i);
+            assert_int_equal(e->data[sizeof(mid) - 1], i);
+        }
+    }
+    stor_mime_free(mime);
+    stor_fcache_free(fc);
+}
+
 /* ---- symbolic links ---- */
 
 /*
@@ -1992,6 +2066,7 @@ main(void)
 #define T(fn) cmocka_unit_test_setup_teardown(fn, t_setup, t_teardown)
         T(test_stat_on_or_through_symlink_is_eloop),
         T(test_open_read_on_or_through_symlink_is_eloop),
+        T(test_fcache_serves_the_version_a_stat_names),
         T(test_put_on_or_through_symlink_is_eloop),
         T(test_mkcol_through_symlink_is_eloop),
         T(test_mkcol_on_symlink_is_eloop),
