@@ -10,6 +10,7 @@
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <poll.h>
 #include <setjmp.h>
@@ -388,6 +389,96 @@ it_pipelined_requests_are_answered_in_order(void **state)
     assert_false(t_conn_closed(fd, 200));
     it_close(fd);
     it_assert_disk(s, "pipe2.txt", "second", 6);
+}
+
+/* ---- large bodies (read straight from the socket, src/conn.c) ---- */
+
+/*
+ * A large body arriving in pieces, the last one in the same packet as a
+ * pipelined GET: the body ends exactly at its Content-Length and the GET
+ * that follows it is answered.
+ */
+static void
+it_large_put_in_pieces_then_pipelined_get(void **state)
+{
+    struct t_server *s = *state;
+    const size_t size = 6u * 1024 * 1024 + 123, piece = 1024 * 1024;
+    char *data = it_pattern(size), head[256], *tail;
+    const char *get_lf = "GET /dav/admin/pieces.bin HTTP/1.1\nHost: x\n" T_AUTH "\n";
+    char get[512];
+    size_t sent = 0, glen = 0;
+    int fd;
+
+    for (const char *p = get_lf; *p; p++) {
+        if (*p == '\n')
+            get[glen++] = '\r';
+        get[glen++] = *p;
+    }
+
+    fd = it_open(s);
+    snprintf(head, sizeof(head), "PUT /dav/admin/pieces.bin HTTP/1.1\nHost: x\n" T_AUTH
+                                 "Content-Length: %zu\n\n", size);
+    it_send_crlf(fd, head);
+    while (size - sent > piece) {
+        assert_int_equal(t_conn_send_raw(fd, data + sent, piece), 0);
+        sent += piece;
+        usleep(30 * 1000);      /* the server drains the socket and waits */
+    }
+    tail = it_alloc(size - sent + glen);
+    memcpy(tail, data + sent, size - sent);
+    memcpy(tail + size - sent, get, glen);
+    assert_int_equal(t_conn_send_raw(fd, tail, size - sent + glen), 0);
+    assert_int_equal(t_conn_read(fd, &it_r, false, 0), 0);
+    assert_int_equal(it_r.status, 201);
+    t_resp_release(&it_r);
+    assert_int_equal(t_conn_read(fd, &it_r, false, 0), 0);
+    assert_int_equal(it_r.status, 200);
+    assert_int_equal(it_r.body_len, size);
+    assert_memory_equal(it_r.body, data, size);
+    t_resp_release(&it_r);
+    it_close(fd);
+    it_assert_disk(s, "pieces.bin", data, size);
+}
+
+/* The number of entries in a directory, hidden ones too. */
+static int
+it_entries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    int n = 0;
+
+    assert_non_null(d);
+    while ((e = readdir(d)) != NULL)
+        n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
+    closedir(d);
+    return n;
+}
+
+/* A client gone in the middle of a large body leaves nothing behind. */
+static void
+it_put_cut_off_midway_leaves_nothing(void **state)
+{
+    struct t_server *s = *state;
+    const size_t size = 8u * 1024 * 1024;
+    char *data = it_pattern(size), head[256];
+    int fd, entries;
+
+    assert_int_equal(t_file_write(s, "cut.bin", "before", 6), 0);
+    entries = it_entries(s->repo_admin);
+    fd = it_open(s);
+    snprintf(head, sizeof(head), "PUT /dav/admin/cut.bin HTTP/1.1\nHost: x\n" T_AUTH
+                                 "Content-Length: %zu\n\n", size);
+    it_send_crlf(fd, head);
+    assert_int_equal(t_conn_send_raw(fd, data, size / 2), 0);
+    usleep(100 * 1000);
+    it_close(fd);
+    usleep(200 * 1000);
+    /* the file is as it was, and no temporary file shows */
+    it_assert_disk(s, "cut.bin", "before", 6);
+    assert_int_equal(it_entries(s->repo_admin), entries);
+    /* and the server goes on */
+    assert_int_equal(t_status(s, "GET", "/dav/admin/cut.bin", NULL, NULL), 200);
 }
 
 /* ---- chunked request bodies ---- */
@@ -937,6 +1028,8 @@ main(void)
         cmocka_unit_test_teardown(it_http10_with_keep_alive_stays_open, it_own_teardown),
         cmocka_unit_test_teardown(it_connection_close_closes_after_response, it_own_teardown),
         cmocka_unit_test_teardown(it_pipelined_requests_are_answered_in_order, it_own_teardown),
+        cmocka_unit_test_teardown(it_large_put_in_pieces_then_pipelined_get, it_own_teardown),
+        cmocka_unit_test_teardown(it_put_cut_off_midway_leaves_nothing, it_own_teardown),
         cmocka_unit_test_teardown(it_chunked_put_stores_exact_bytes, it_own_teardown),
         cmocka_unit_test_teardown(it_chunked_put_with_bad_chunk_size_is_400, it_own_teardown),
         cmocka_unit_test_teardown(it_expect_continue_sends_100_before_body, it_own_teardown),
