@@ -2,7 +2,8 @@
  * auth.c: who is calling (see auth.h).
  *
  * The Basic cache is direct-mapped, one per worker thread, so a lookup takes
- * no lock: slot = first bytes of the keyed hash; an entry is good while its
+ * no lock: slot = first bytes of a keyed hash (BLAKE2b) of the credentials
+ * as sent, so a hit neither decodes nor keeps them; an entry is good while its
  * epoch equals the shared auth epoch. A wrong password is never cached; an
  * unknown login still costs one argon2id run against a dummy hash, so timing
  * does not tell which logins exist. Whether the account is blocked is told
@@ -230,6 +231,19 @@ cf_auth_basic(struct cf_auth_cache *c, struct stor_db *db, struct cf_req *req, s
     }
     if (v.len > (CF_AUTH_MAX_DECODED / 3 + 1) * 4)
         return 400;
+    /* the cache is keyed by the credentials as sent: a hit decodes nothing */
+    crypto_generichash(hash, sizeof(hash), (const unsigned char *)v.p, v.len, a->key,
+                       sizeof(a->key));
+    struct cf_auth_slot *s = &c->slot[(hash[0] | (hash[1] << 8)) % CF_AUTH_SLOTS];
+    unsigned epoch = acl_epoch_get(a->epoch);
+    time_t now = time(NULL);
+    if (s->user > 0 && s->epoch == epoch && s->expires > now &&
+        sodium_memcmp(s->h, hash, sizeof(hash)) == 0) {
+        req->user_id = s->user;
+        req->user_login = cf_pool_strdup(req->pool, cf_str_from(s->login));
+        req->auth_via = CF_AUTH_BASIC;
+        return 0;
+    }
     if ((n = cf_base64_decode(v, dec, CF_AUTH_MAX_DECODED)) < 0)
         return 400;
     dec[n] = '\0';
@@ -247,20 +261,6 @@ cf_auth_basic(struct cf_auth_cache *c, struct stor_db *db, struct cf_req *req, s
     if (login.len == 0 || login.len > CF_LOGIN_MAX)
         goto out;
 
-    crypto_generichash(hash, sizeof(hash), dec + (login.p - (const char *)dec),
-                       (size_t)n - (size_t)(login.p - (const char *)dec), a->key,
-                       sizeof(a->key));
-    struct cf_auth_slot *s = &c->slot[(hash[0] | (hash[1] << 8)) % CF_AUTH_SLOTS];
-    unsigned epoch = acl_epoch_get(a->epoch);
-    time_t now = time(NULL);
-    if (s->user > 0 && s->epoch == epoch && s->expires > now &&
-        sodium_memcmp(s->h, hash, sizeof(hash)) == 0) {
-        req->user_id = s->user;
-        req->user_login = cf_pool_strdup(req->pool, cf_str_from(s->login));
-        req->auth_via = CF_AUTH_BASIC;
-        rc = 0;
-        goto out;
-    }
 
     const char *who = cf_auth_audit_login(login, lbuf, sizeof(lbuf));
     unsigned wait = cf_throttle_wait(a->thr, who, req->peer, now);

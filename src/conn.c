@@ -180,7 +180,10 @@ cf_resp_header(struct cf_req *req, const char *name, const char *fmt, ...)
     cf_buf_adds(&req->resp_head, name);
     cf_buf_add(&req->resp_head, ": ", 2);
     va_start(ap, fmt);
-    cf_buf_vaddf(&req->resp_head, fmt, ap);
+    if (fmt[0] == '%' && fmt[1] == 's' && fmt[2] == '\0')
+        cf_buf_adds(&req->resp_head, va_arg(ap, const char *));   /* most headers */
+    else
+        cf_buf_vaddf(&req->resp_head, fmt, ap);
     va_end(ap);
     cf_buf_add(&req->resp_head, "\r\n", 2);
 }
@@ -681,16 +684,24 @@ cf_conn_respond(struct cf_conn *c, int status)
     if (!keep)
         req->close_after = true;
 
+    /* without printf: this runs for every response */
     cf_buf_reset(h);
-    cf_buf_addf(h, "HTTP/1.1 %d %s\r\nDate: %s\r\nServer: Coffer/" PACKAGE_VERSION "\r\n",
-                status, cf_http_reason(status), cf_worker_date(w));
+    cf_buf_adds(h, "HTTP/1.1 ");
+    cf_buf_add_u64(h, (uint64_t)status);
+    cf_buf_addc(h, ' ');
+    cf_buf_adds(h, cf_http_reason(status));
+    cf_buf_adds(h, "\r\nDate: ");
+    cf_buf_adds(h, cf_worker_date(w));
+    cf_buf_adds(h, "\r\nServer: Coffer/" PACKAGE_VERSION "\r\n");
     cf_buf_add(h, req->resp_head.data, req->resp_head.len);
     if (status != 204 && status != 304) {
         if (unknown_length) {
             if (c->chunked_out)
                 cf_buf_adds(h, "Transfer-Encoding: chunked\r\n");
         } else {
-            cf_buf_addf(h, "Content-Length: %llu\r\n", (unsigned long long)req->resp_len);
+            cf_buf_adds(h, "Content-Length: ");
+            cf_buf_add_u64(h, req->resp_len);
+            cf_buf_adds(h, "\r\n");
         }
     }
     if (!keep)

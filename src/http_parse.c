@@ -434,15 +434,36 @@ void
 cf_http_date(time_t t, char out[30])
 {
     struct tm tm;
+    int year;
 
-    char buf[64];
-
+    /* "Sun, 06 Nov 1994 08:49:37 GMT" (RFC 7231 7.1.1.1), without printf:
+     * every GET makes one */
     gmtime_r(&t, &tm);
-    snprintf(buf, sizeof(buf), "%s, %02d %s %04d %02d:%02d:%02d GMT", cf_wkday[tm.tm_wday],
-             tm.tm_mday, cf_month[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour,
-             tm.tm_min, tm.tm_sec);
-    memcpy(out, buf, 29);
-    out[29] = '\0';
+    year = tm.tm_year + 1900;
+    if (year < 0 || year > 9999)
+        year = year < 0 ? 0 : 9999;
+    memcpy(out, cf_wkday[tm.tm_wday], 3);
+    out[3] = ',';
+    out[4] = ' ';
+    out[5] = (char)('0' + tm.tm_mday / 10);
+    out[6] = (char)('0' + tm.tm_mday % 10);
+    out[7] = ' ';
+    memcpy(out + 8, cf_month[tm.tm_mon], 3);
+    out[11] = ' ';
+    out[12] = (char)('0' + year / 1000);
+    out[13] = (char)('0' + year / 100 % 10);
+    out[14] = (char)('0' + year / 10 % 10);
+    out[15] = (char)('0' + year % 10);
+    out[16] = ' ';
+    out[17] = (char)('0' + tm.tm_hour / 10);
+    out[18] = (char)('0' + tm.tm_hour % 10);
+    out[19] = ':';
+    out[20] = (char)('0' + tm.tm_min / 10);
+    out[21] = (char)('0' + tm.tm_min % 10);
+    out[22] = ':';
+    out[23] = (char)('0' + tm.tm_sec / 10);
+    out[24] = (char)('0' + tm.tm_sec % 10);
+    memcpy(out + 25, " GMT", 5);
 }
 
 /* Reads n digits at *p; advances p. */

@@ -242,6 +242,19 @@ cf_buf_vaddf(struct cf_buf *b, const char *fmt, va_list ap)
 }
 
 void
+cf_buf_add_u64(struct cf_buf *b, uint64_t v)
+{
+    char d[20];
+    size_t n = sizeof(d);
+
+    do {
+        d[--n] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v > 0);
+    cf_buf_add(b, d + n, sizeof(d) - n);
+}
+
+void
 cf_buf_addf(struct cf_buf *b, const char *fmt, ...)
 {
     va_list ap;

@@ -91,6 +91,8 @@ void cf_buf_add(struct cf_buf *b, const void *p, size_t len);
 void cf_buf_addc(struct cf_buf *b, char c);
 void cf_buf_adds(struct cf_buf *b, const char *s);
 void cf_buf_addstr(struct cf_buf *b, struct cf_str s);
+/* The decimal digits of v (the per-request path's "%llu" without printf). */
+void cf_buf_add_u64(struct cf_buf *b, uint64_t v);
 void cf_buf_addf(struct cf_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void cf_buf_vaddf(struct cf_buf *b, const char *fmt, va_list ap)

@@ -870,6 +870,10 @@ test_date_formats_imf_fixdate(void **state)
     assert_string_equal(out, "Thu, 01 Jan 1970 00:00:00 GMT");
     cf_http_date(951782400, out);
     assert_string_equal(out, "Tue, 29 Feb 2000 00:00:00 GMT");
+    cf_http_date(253402300799, out);
+    assert_string_equal(out, "Fri, 31 Dec 9999 23:59:59 GMT");
+    cf_http_date(1796609532, out);
+    assert_string_equal(out, "Mon, 07 Dec 2026 02:12:12 GMT");
 }
 
 static void

@@ -250,6 +250,26 @@ test_buf_init_data_is_empty_string_never_null(void **state)
 }
 
 static void
+test_buf_add_u64_writes_decimal_digits(void **state)
+{
+    struct cf_buf b = CF_BUF_INIT;
+    static const struct { uint64_t v; const char *s; } cases[] = {
+        { 0, "0" }, { 7, "7" }, { 10, "10" }, { 404, "404" }, { 1000000, "1000000" },
+        { UINT64_MAX, "18446744073709551615" },
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        cf_buf_reset(&b);
+        cf_buf_adds(&b, "n=");
+        cf_buf_add_u64(&b, cases[i].v);
+        assert_string_equal(b.data + 2, cases[i].s);
+        assert_int_equal(b.len, 2 + strlen(cases[i].s));
+    }
+    cf_buf_release(&b);
+}
+
+static void
 test_buf_add_grows_and_stays_nul_terminated(void **state)
 {
     struct cf_buf b = CF_BUF_INIT;
@@ -639,6 +659,7 @@ main(void)
         cmocka_unit_test(test_str_eq_ci_folds_ascii_letters_only),
         cmocka_unit_test(test_str_find_returns_index_or_minus_one),
         cmocka_unit_test(test_buf_init_data_is_empty_string_never_null),
+        cmocka_unit_test(test_buf_add_u64_writes_decimal_digits),
         cmocka_unit_test(test_buf_add_grows_and_stays_nul_terminated),
         cmocka_unit_test(test_buf_add_empty_keeps_buffer_valid),
         cmocka_unit_test(test_buf_addf_formats_short_and_long_output),
