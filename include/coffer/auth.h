@@ -5,8 +5,8 @@
  *
  * HTTP Basic: the password is checked with argon2id once; the verified
  * credential is then kept in a per-thread cache keyed by a keyed BLAKE2b
- * hash of login and password (the password itself is never kept), so the
- * next requests cost a hash and a lookup. Entries expire (auth-cache) and
+ * hash of the Authorization value as sent (the password itself is never
+ * kept), so the next requests cost a hash and a lookup. Entries expire (auth-cache) and
  * are all dropped when the auth epoch moves (ident.h), which every change
  * of a password, a status, a role or 2FA does, in cofferd or in cofferctl.
  *
@@ -18,6 +18,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "coffer/conf.h"
 #include "coffer/http.h"
@@ -49,6 +50,23 @@ void cf_auth_invalidate(struct cf_auth *a);
 /* One cache per worker thread. */
 struct cf_auth_cache *cf_auth_cache_new(struct cf_auth *a);
 void cf_auth_cache_free(struct cf_auth_cache *c);
+
+/* The size of the keyed hash of the credentials that keys the cache. */
+#define CF_AUTH_HASH_BYTES 16
+
+/*
+ * The cache's two halves, which cf_auth_request() uses (public for the
+ * tests). cf_auth_cache_find() returns the user id cached for hash h while
+ * the entry is of epoch and not expired at now, with *login pointing into
+ * the cache (valid until the next store), or 0. cf_auth_cache_store() keeps
+ * h for user for auth-cache seconds from now; it evicts, within h's set of
+ * entries, an empty, expired or older-epoch entry first, else the one used
+ * least recently.
+ */
+int64_t cf_auth_cache_find(struct cf_auth_cache *c, const unsigned char h[CF_AUTH_HASH_BYTES],
+                           unsigned epoch, time_t now, const char **login);
+void cf_auth_cache_store(struct cf_auth_cache *c, const unsigned char h[CF_AUTH_HASH_BYTES],
+                         int64_t user, const char *login, unsigned epoch, time_t now);
 
 /*
  * Authenticates req from its Authorization header or session cookie;

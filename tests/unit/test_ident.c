@@ -4,7 +4,8 @@
  * policy, users with their personal group and repository, the last
  * administrator, blocking, app passwords, tokens, 2FA with replay
  * protection and recovery codes, invitation links, removal, the audit log,
- * the auth epoch, and the failed-login throttle.
+ * the auth epoch, the failed-login throttle, and the cache of verified
+ * Basic credentials.
  */
 #include "config.h"
 
@@ -29,6 +30,7 @@
 #include <sqlite3.h>
 
 #include "coffer/acl.h"
+#include "coffer/auth.h"
 #include "coffer/conf.h"
 #include "coffer/groups.h"
 #include "coffer/ident.h"
@@ -572,6 +574,105 @@ test_group_changes_keep_verified_logins(void **state)
     assert_true(acl_epoch_picture(fx->epoch) != pic);
 }
 
+/* A cache key like a keyed hash's: set picks the cache set (the first bytes), k the rest. */
+static void
+t_key(unsigned char h[CF_AUTH_HASH_BYTES], unsigned set, unsigned k)
+{
+    unsigned char in[8] = { (unsigned char)k, (unsigned char)(k >> 8), 0x5a };
+
+    crypto_generichash(h, CF_AUTH_HASH_BYTES, in, sizeof(in), NULL, 0);
+    h[0] = (unsigned char)set;
+    h[1] = 0;
+}
+
+/*
+ * Logins whose hashes meet in one set are all kept: with a direct-mapped
+ * cache two of them evicted each other on every request, and each request
+ * then paid an argon2id run (the mixed workload of make bench).
+ */
+static void
+test_auth_cache_keeps_logins_that_meet(void **state)
+{
+    struct t_fx *fx = *state;
+    struct cf_auth *a = cf_auth_new(&fx->conf, fx->epoch);
+    struct cf_auth_cache *c = cf_auth_cache_new(a);
+    unsigned epoch = acl_epoch_get(fx->epoch);
+    time_t now = time(NULL);
+    unsigned char h[CF_AUTH_HASH_BYTES];
+    const char *login = NULL;
+    char name[32];
+
+    for (unsigned k = 0; k < 8; k++) {
+        t_key(h, 7, k);
+        snprintf(name, sizeof(name), "u%u", k);
+        cf_auth_cache_store(c, h, 100 + k, name, epoch, now);
+    }
+    for (unsigned k = 0; k < 8; k++) {
+        t_key(h, 7, k);
+        snprintf(name, sizeof(name), "u%u", k);
+        assert_int_equal(cf_auth_cache_find(c, h, epoch, now, &login), 100 + k);
+        assert_string_equal(login, name);
+    }
+    /* expired, or of an older epoch: not found */
+    t_key(h, 7, 0);
+    assert_int_equal(cf_auth_cache_find(c, h, epoch, now + (time_t)fx->conf.auth_cache_s, &login),
+                     0);
+    assert_int_equal(cf_auth_cache_find(c, h, epoch + 1, now, &login), 0);
+    cf_auth_cache_free(c);
+    /* 200 logins spread as the hash spreads them, as in the bench: all kept */
+    c = cf_auth_cache_new(a);
+    for (unsigned k = 0; k < 200; k++) {
+        crypto_generichash(h, sizeof(h), (const unsigned char *)&k, sizeof(k), NULL, 0);
+        cf_auth_cache_store(c, h, 1000 + k, "spread", epoch, now);
+    }
+    for (unsigned k = 0; k < 200; k++) {
+        crypto_generichash(h, sizeof(h), (const unsigned char *)&k, sizeof(k), NULL, 0);
+        assert_int_equal(cf_auth_cache_find(c, h, epoch, now, &login), 1000 + k);
+    }
+    cf_auth_cache_free(c);
+    cf_auth_free(a);
+}
+
+/* A full set gives up its dead entries first, then the one used least recently. */
+static void
+test_auth_cache_evicts_dead_then_least_recent(void **state)
+{
+    struct t_fx *fx = *state;
+    struct cf_auth *a = cf_auth_new(&fx->conf, fx->epoch);
+    struct cf_auth_cache *c = cf_auth_cache_new(a);
+    unsigned epoch = acl_epoch_get(fx->epoch);
+    time_t now = time(NULL);
+    unsigned char h[CF_AUTH_HASH_BYTES];
+    const char *login;
+
+    for (unsigned k = 0; k < 8; k++) {
+        t_key(h, 3, k);
+        cf_auth_cache_store(c, h, 100 + k, "x", k == 5 ? epoch - 1 : epoch, now);
+    }
+    for (unsigned k = 0; k < 8; k++) {
+        t_key(h, 3, k);
+        cf_auth_cache_find(c, h, epoch, now, &login);     /* all used, 0 first */
+    }
+    t_key(h, 3, 8);
+    cf_auth_cache_store(c, h, 108, "x", epoch, now);    /* takes 5's (old epoch) */
+    t_key(h, 3, 0);
+    assert_int_equal(cf_auth_cache_find(c, h, epoch, now, &login), 100);
+    t_key(h, 3, 9);
+    cf_auth_cache_store(c, h, 109, "x", epoch, now);    /* takes 1's: 0 was just used */
+    for (unsigned k = 0; k < 10; k++) {
+        t_key(h, 3, k);
+        assert_int_equal(cf_auth_cache_find(c, h, epoch, now, &login),
+                         k == 1 || k == 5 ? 0 : 100 + k);
+    }
+    /* the same credential again refreshes its entry, it takes no second one */
+    t_key(h, 3, 9);
+    cf_auth_cache_store(c, h, 109, "x", epoch, now);
+    t_key(h, 3, 2);
+    assert_int_equal(cf_auth_cache_find(c, h, epoch, now, &login), 102);
+    cf_auth_cache_free(c);
+    cf_auth_free(a);
+}
+
 int
 main(void)
 {
@@ -592,6 +693,8 @@ main(void)
         T(test_throttle),
         T(test_roles_are_data),
         T(test_group_changes_keep_verified_logins),
+        T(test_auth_cache_keeps_logins_that_meet),
+        T(test_auth_cache_evicts_dead_then_least_recent),
     };
 
     if (sodium_init() < 0)
