@@ -47,6 +47,7 @@ struct cf_app_thread {
     struct cf_api_ctx api;
     struct cf_web_ctx web;
     unsigned epoch_seen;        /* the auth epoch the registry was synced at */
+    bool loop;                  /* an event loop thread, not a pool thread */
 };
 
 void *
@@ -55,8 +56,8 @@ cf_app_thread_init(void *arg, unsigned index)
     struct cf_app *app = arg;
     struct cf_app_thread *t = cf_xcalloc(1, sizeof(*t));
 
-    (void)index;
     t->app = app;
+    t->loop = index < 1000;     /* pool threads count from 1000 (conn.c) */
     if (stor_db_open(app->db_path, &t->db) < 0) {
         free(t);
         return NULL;
@@ -99,6 +100,35 @@ cf_app_path_is(struct cf_str p, const char *prefix)
     return p.len >= n && memcmp(p.p, prefix, n) == 0 && (p.len == n || p.p[n] == '/');
 }
 
+/* A pool thread checks a password the loop thread has not cached. */
+static int
+cf_app_auth_job(struct cf_req *req)
+{
+    struct cf_app_thread *t = req->tctx;
+
+    req->auth_status = cf_auth_request(t->cache, t->db, req, req->route == CF_ROUTE_API);
+    req->auth_done = true;
+    return 0;
+}
+
+/*
+ * Who is calling. A Basic login this loop thread has not cached costs an
+ * argon2id run (some 30 ms), during which its other connections would wait:
+ * it runs on a pool thread, and begin() comes back here with the answer.
+ */
+static int
+cf_app_auth(struct cf_app_thread *t, struct cf_req *req, bool allow_bearer)
+{
+    if (req->auth_done) {
+        if (req->auth_status == 0)
+            cf_auth_adopt(t->cache, req);
+        return req->auth_status;
+    }
+    if (t->loop && cf_auth_needs_check(t->cache, req))
+        return cf_req_defer(req, cf_app_auth_job);
+    return cf_auth_request(t->cache, t->db, req, allow_bearer);
+}
+
 /* True for methods that change nothing (RFC 7231 4.2.1, RFC 4918 9.1). */
 static bool
 cf_app_method_safe(enum cf_method m)
@@ -131,7 +161,9 @@ cf_app_begin(struct cf_req *req)
     }
     if (cf_app_path_is(path, "/api/v1") || cf_str_eq(path, CF_STR("/api/v1/"))) {
         req->route = CF_ROUTE_API;
-        if ((rc = cf_auth_request(t->cache, t->db, req, true)) != 0) {
+        if ((rc = cf_app_auth(t, req, true)) == CF_DEFERRED)
+            return rc;
+        if (rc != 0) {
             if (rc == 401)
                 cf_auth_challenge(req);
             cf_api_error_body(req, rc);
@@ -144,8 +176,8 @@ cf_app_begin(struct cf_req *req)
         /* the token of an invitation link is a credential: keep it out of the access log */
         if (cf_str_has_prefix(path, CF_STR("/invite/")))
             req->log_target = CF_STR("/invite/(token hidden)");
-        if ((rc = cf_auth_request(t->cache, t->db, req, false)) != 0 && rc != 401)
-            return rc;
+        if ((rc = cf_app_auth(t, req, false)) != 0 && rc != 401)
+            return rc;      /* CF_DEFERRED too */
         if (rc == 401) {
             /* a page with a stale or wrong header: go on as anonymous, the page asks */
             req->user_id = 0;
@@ -162,10 +194,10 @@ cf_app_begin(struct cf_req *req)
     req->route = CF_ROUTE_DAV;
     if (req->method == CF_M_OPTIONS)
         return dav_begin(&t->dav, req);
-    if ((rc = cf_auth_request(t->cache, t->db, req, false)) != 0) {
+    if ((rc = cf_app_auth(t, req, false)) != 0) {
         if (rc == 401)
             cf_auth_challenge(req);
-        return rc;
+        return rc;      /* CF_DEFERRED too */
     }
     if (req->user_id == 0) {
         cf_auth_challenge(req);

@@ -286,6 +286,60 @@ cf_auth_password_ok(struct stor_db *db, const struct stor_user *u, struct cf_str
     return acl_password_verify(u->pw_hash, pw.p, pw.len);
 }
 
+/* The credentials of a Basic Authorization header, or false for none. */
+static bool
+cf_auth_basic_value(const struct cf_req *req, struct cf_str *v)
+{
+    const struct cf_str *h = cf_req_header(req, CF_STR("Authorization"));
+    struct cf_str t;
+
+    if (h == NULL)
+        return false;
+    t = cf_str_trim(*h);
+    if (!cf_str_has_prefix_ci(t, CF_STR("Basic ")))
+        return false;
+    *v = cf_str_trim(cf_str_make(t.p + 6, t.len - 6));
+    return true;
+}
+
+/* The key of credentials v in the cache. */
+static void
+cf_auth_basic_hash(const struct cf_auth *a, struct cf_str v, unsigned char h[CF_AUTH_HASH_BYTES])
+{
+    crypto_generichash(h, CF_AUTH_HASH_BYTES, (const unsigned char *)v.p, v.len, a->key,
+                       sizeof(a->key));
+}
+
+bool
+cf_auth_needs_check(struct cf_auth_cache *c, const struct cf_req *req)
+{
+    unsigned char h[CF_AUTH_HASH_BYTES];
+    const char *login;
+    struct cf_str v;
+
+    if (!cf_auth_basic_value(req, &v) || v.len > (CF_AUTH_MAX_DECODED / 3 + 1) * 4)
+        return false;
+    cf_auth_basic_hash(c->a, v, h);
+    return cf_auth_cache_find(c, h, acl_epoch_get(c->a->epoch), time(NULL), &login) == 0;
+}
+
+void
+cf_auth_adopt(struct cf_auth_cache *c, const struct cf_req *req)
+{
+    unsigned char h[CF_AUTH_HASH_BYTES];
+    char login[CF_LOGIN_MAX + 1];
+    struct cf_str v;
+
+    if (req->auth_via != CF_AUTH_BASIC || req->user_id <= 0 || !cf_auth_basic_value(req, &v) ||
+        req->user_login.len > CF_LOGIN_MAX)
+        return;
+    cf_auth_basic_hash(c->a, v, h);
+    memcpy(login, req->user_login.p, req->user_login.len);
+    login[req->user_login.len] = '\0';
+    /* verified in an epoch since gone, it is stale at once */
+    cf_auth_cache_store(c, h, req->user_id, login, req->auth_epoch, time(NULL));
+}
+
 static int
 cf_auth_basic(struct cf_auth_cache *c, struct stor_db *db, struct cf_req *req, struct cf_str v)
 {
@@ -307,12 +361,12 @@ cf_auth_basic(struct cf_auth_cache *c, struct stor_db *db, struct cf_req *req, s
     if (v.len > (CF_AUTH_MAX_DECODED / 3 + 1) * 4)
         return 400;
     /* the cache is keyed by the credentials as sent: a hit decodes nothing */
-    crypto_generichash(hash, sizeof(hash), (const unsigned char *)v.p, v.len, a->key,
-                       sizeof(a->key));
+    cf_auth_basic_hash(a, v, hash);
     unsigned epoch = acl_epoch_get(a->epoch);
     time_t now = time(NULL);
     const char *cached;
     int64_t cached_user = cf_auth_cache_find(c, hash, epoch, now, &cached);
+    req->auth_epoch = epoch;
     if (cached_user > 0) {
         req->user_id = cached_user;
         req->user_login = cf_pool_strdup(req->pool, cf_str_from(cached));
@@ -442,6 +496,8 @@ cf_auth_request(struct cf_auth_cache *c, struct stor_db *db, struct cf_req *req,
 
     req->user_id = 0;
     req->auth_via = CF_AUTH_NONE;
+    if (cf_auth_basic_value(req, &v))
+        return cf_auth_basic(c, db, req, v);
     if (h == NULL) {
         if (cf_auth_cookie(req, &v))
             return cf_auth_session(db, req, v);
@@ -450,8 +506,6 @@ cf_auth_request(struct cf_auth_cache *c, struct stor_db *db, struct cf_req *req,
         return 0;
     }
     v = cf_str_trim(*h);
-    if (cf_str_has_prefix_ci(v, CF_STR("Basic ")))
-        return cf_auth_basic(c, db, req, cf_str_trim(cf_str_make(v.p + 6, v.len - 6)));
     if (allow_bearer && cf_str_has_prefix_ci(v, CF_STR("Bearer "))) {
         int64_t user;
         time_t now = time(NULL);

@@ -83,6 +83,7 @@ struct cf_conn {
     cf_job_fn job_fn;
     int job_status;
     bool job_running;           /* a pool thread owns req right now */
+    bool job_begin;             /* ... for begin(), which runs again after it */
     bool dead;                  /* closed while its job ran: free when it ends */
     struct cf_worker *w;
     struct bufferevent *bev;
@@ -154,6 +155,7 @@ static void cf_conn_process(struct cf_conn *c);
 static void cf_conn_respond(struct cf_conn *c, int status);
 static void cf_conn_free(struct cf_conn *c);
 static void cf_conn_enqueue(struct cf_conn *c);
+static void cf_conn_dispatch(struct cf_conn *c);
 
 /* ---- response building (called by handlers) ---- */
 
@@ -784,6 +786,11 @@ cf_conn_job_done(evutil_socket_t fd, short what, void *arg)
         cf_conn_free(c);
         return;
     }
+    if (c->job_begin) {
+        c->job_begin = false;
+        cf_conn_dispatch(c);
+        return;
+    }
     cf_conn_respond(c, c->job_status);
 }
 
@@ -1067,6 +1074,13 @@ cf_conn_dispatch(struct cf_conn *c)
     }
     c->begun = true;
     status = h->begin != NULL ? h->begin(req) : 500;
+    if (status == CF_DEFERRED && c->job_fn != NULL) {
+        /* begin() needs a pool thread first; it runs again when that is done,
+         * while what arrives meanwhile waits in the input buffer */
+        c->job_begin = true;
+        cf_conn_enqueue(c);
+        return;
+    }
     if (status == 0 && body_pending) {
         if (req->sink == CF_BODY_NONE) {
             /* the handler takes no body: read a short one, refuse a long one */

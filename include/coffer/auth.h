@@ -69,6 +69,16 @@ void cf_auth_cache_store(struct cf_auth_cache *c, const unsigned char h[CF_AUTH_
                          int64_t user, const char *login, unsigned epoch, time_t now);
 
 /*
+ * True when req's credentials need a password check that c has not cached
+ * (Basic, argon2id, some 30 ms). An event loop thread then lets a pool
+ * thread run cf_auth_request(), so that its other connections do not wait,
+ * and keeps the answer with cf_auth_adopt().
+ */
+bool cf_auth_needs_check(struct cf_auth_cache *c, const struct cf_req *req);
+/* Keeps in c the Basic login another thread's cf_auth_request() verified for req. */
+void cf_auth_adopt(struct cf_auth_cache *c, const struct cf_req *req);
+
+/*
  * Authenticates req from its Authorization header or session cookie;
  * Bearer tokens only with allow_bearer. Returns 0 with req->user_id,
  * req->user_login and req->auth_via set (user_id 0 when no credentials

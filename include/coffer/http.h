@@ -104,6 +104,9 @@ struct cf_req {
     struct cf_str user_login;
     int auth_via;               /* how: the application's enum (auth.h) */
     const char *csrf;           /* a browser session's CSRF token, or NULL */
+    unsigned auth_epoch;        /* the auth epoch a Basic login was verified in */
+    bool auth_done;             /* a pool thread authenticated: auth_status says */
+    int auth_status;
 
     /* response */
     int status;
@@ -124,7 +127,10 @@ struct cf_req {
  * of threads so that the event loop goes on serving its other connections.
  * A handler's finish() returns cf_req_defer(req, fn): fn then runs on a pool
  * thread, with req->tctx set to that thread's own context (made by the same
- * thread_init), and its return value is the status.
+ * thread_init), and its return value is the status. begin() may return it
+ * too, for work it needs done before it can decide (a password check): fn's
+ * return value is then ignored, and begin() is called again, on the loop
+ * thread, once fn is done.
  */
 #define CF_DEFERRED (-2)
 typedef int (*cf_job_fn)(struct cf_req *req);

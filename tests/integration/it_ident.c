@@ -12,6 +12,7 @@
  */
 #include "config.h"
 
+#include <poll.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -932,6 +933,78 @@ it_throttle_delay_doubles_with_each_failure(void **state)
     assert_int_equal(ti_propfind(s, "/dav/tina/", ti_as("tina")), 207);
 }
 
+/* One event loop, and password checks dearer than the default (argon2id, 8 passes). */
+static int
+own_one_loop(void **state)
+{
+    return ti_start(state, "threads = 1\nargon2-ops = 8\nthrottle-after = 200\n");
+}
+
+/* A PROPFIND (Depth 0) of /dav/<repo>/ on connection fd, answered 207. */
+static void
+loop_propfind(int fd, const char *repo, const char *auth)
+{
+    struct t_resp r;
+
+    assert_int_equal(t_conn_send(fd, "PROPFIND /dav/%s/ HTTP/1.1\nHost: x\nDepth: 0\n%s\n",
+                                 repo, auth), 0);
+    assert_int_equal(t_conn_read(fd, &r, false, 0), 0);
+    assert_int_equal(r.status, 207);
+    t_resp_release(&r);
+}
+
+/*
+ * A first Basic login costs an argon2id run (here some 100 ms). It runs on
+ * a pool thread, so that the event loop goes on answering its other
+ * connections meanwhile: with one loop, eight first logins read before a
+ * request of a cached user are not all answered before it. (When the loop
+ * ran them itself, it answered the eight first: they came first.) Then each
+ * login is cached by the loop: its next request is answered too.
+ */
+static void
+it_first_logins_do_not_hold_up_the_loop(void **state)
+{
+    struct t_server *s = *state;
+    enum { N = 8 };
+    char login[N][16];
+    int fd[N], a, answered = 0;
+    struct t_resp r;
+
+    for (int i = 0; i < N; i++) {
+        snprintf(login[i], sizeof(login[i]), "loop%d", i);
+        ti_mkuser_pw(s, login[i], "internal");
+    }
+    a = t_conn_open(s);
+    assert_true(a >= 0);
+    /* the administrator is logged in (cached by the loop) */
+    assert_int_equal(t_conn_send(a, "OPTIONS /dav/admin/ HTTP/1.1\nHost: x\n" T_AUTH "\n"), 0);
+    assert_int_equal(t_conn_read(a, &r, false, 0), 0);
+    t_resp_release(&r);
+    loop_propfind(a, "admin", T_AUTH);
+    for (int i = 0; i < N; i++) {
+        fd[i] = t_conn_open(s);
+        assert_true(fd[i] >= 0);
+        assert_int_equal(t_conn_send(fd[i], "PROPFIND /dav/%s/ HTTP/1.1\nHost: x\nDepth: 0\n%s\n",
+                                     login[i], ti_as(login[i])), 0);
+    }
+    usleep(50 * 1000);      /* the loop has read the eight */
+    loop_propfind(a, "admin", T_AUTH);
+    for (int i = 0; i < N; i++) {
+        struct pollfd p = { fd[i], POLLIN, 0 };
+
+        answered += poll(&p, 1, 0) == 1;
+    }
+    assert_true(answered < N);
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(t_conn_read(fd[i], &r, false, 0), 0);
+        assert_int_equal(r.status, 207);
+        t_resp_release(&r);
+        loop_propfind(fd[i], login[i], ti_as(login[i]));
+        close(fd[i]);
+    }
+    close(a);
+}
+
 int
 main(void)
 {
@@ -962,6 +1035,8 @@ main(void)
                                         own_main, t_teardown),
         cmocka_unit_test_setup_teardown(it_throttle_after_failures_gives_429_until_retry_after,
                                         own_throttle, t_teardown),
+        cmocka_unit_test_setup_teardown(it_first_logins_do_not_hold_up_the_loop, own_one_loop,
+                                        t_teardown),
         cmocka_unit_test_setup_teardown(it_throttle_delay_doubles_with_each_failure, own_throttle,
                                         t_teardown),
     };
