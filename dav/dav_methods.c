@@ -82,7 +82,7 @@ dav_get_send(struct cf_req *req, const struct stor_fcached *fc, int fd, uint64_t
              uint64_t len)
 {
     if (fc != NULL)
-        cf_resp_add(req, fc->data + off, (size_t)len);
+        cf_resp_ref(req, fc->data + off, (size_t)len, stor_fcache_release, stor_fcache_hold(fc));
     else if (len > 0)
         cf_resp_file(req, fd, off, len);
     else

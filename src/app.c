@@ -124,8 +124,14 @@ cf_app_auth(struct cf_app_thread *t, struct cf_req *req, bool allow_bearer)
             cf_auth_adopt(t->cache, req);
         return req->auth_status;
     }
-    if (t->loop && cf_auth_needs_check(t->cache, req))
-        return cf_req_defer(req, cf_app_auth_job);
+    if (t->loop) {
+        int rc = cf_auth_cached(t->cache, req);
+
+        if (rc == 0)
+            return 0;
+        if (rc > 0)
+            return cf_req_defer(req, cf_app_auth_job);
+    }
     return cf_auth_request(t->cache, t->db, req, allow_bearer);
 }
 

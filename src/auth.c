@@ -310,17 +310,32 @@ cf_auth_basic_hash(const struct cf_auth *a, struct cf_str v, unsigned char h[CF_
                        sizeof(a->key));
 }
 
-bool
-cf_auth_needs_check(struct cf_auth_cache *c, const struct cf_req *req)
+/* RFC 7617 4: Basic sends the password in the clear; refused off the machine without TLS */
+static bool
+cf_auth_basic_allowed(const struct cf_req *req)
+{
+    return req->tls || req->peer_loopback || req->conf->plain_basic;
+}
+
+int
+cf_auth_cached(struct cf_auth_cache *c, struct cf_req *req)
 {
     unsigned char h[CF_AUTH_HASH_BYTES];
     const char *login;
     struct cf_str v;
+    int64_t user;
 
-    if (!cf_auth_basic_value(req, &v) || v.len > (CF_AUTH_MAX_DECODED / 3 + 1) * 4)
-        return false;
+    if (!cf_auth_basic_value(req, &v) || !cf_auth_basic_allowed(req) ||
+        v.len > (CF_AUTH_MAX_DECODED / 3 + 1) * 4)
+        return -1;
     cf_auth_basic_hash(c->a, v, h);
-    return cf_auth_cache_find(c, h, acl_epoch_get(c->a->epoch), time(NULL), &login) == 0;
+    req->auth_epoch = acl_epoch_get(c->a->epoch);
+    if ((user = cf_auth_cache_find(c, h, req->auth_epoch, time(NULL), &login)) == 0)
+        return 1;
+    req->user_id = user;
+    req->user_login = cf_pool_strdup(req->pool, cf_str_from(login));
+    req->auth_via = CF_AUTH_BASIC;
+    return 0;
 }
 
 void
@@ -353,8 +368,7 @@ cf_auth_basic(struct cf_auth_cache *c, struct stor_db *db, struct cf_req *req, s
     ssize_t n;
     int rc = 401;
 
-    /* RFC 7617 4: Basic sends the password in the clear; refuse it off the machine without TLS */
-    if (!req->tls && !req->peer_loopback && !req->conf->plain_basic) {
+    if (!cf_auth_basic_allowed(req)) {
         req->err_msg = "Basic authentication over plain HTTP is refused: use HTTPS";
         return 403;
     }

@@ -67,7 +67,10 @@ size_t cf_http_parser_size(void);
 
 struct cf_resp_part {
     struct cf_resp_part *next;
-    struct cf_buf mem;          /* used when fd < 0 */
+    struct cf_buf mem;          /* used when fd < 0 and there is no ref */
+    const void *ref;            /* borrowed bytes (cf_resp_ref), len of them */
+    cf_release_fn release;
+    void *release_arg;
     int fd;
     uint64_t off, len;
     bool framed;                /* chunk header already sent */
@@ -197,7 +200,7 @@ cf_resp_add(struct cf_req *req, const void *p, size_t len)
 
     if (len == 0)
         return;
-    if (part == NULL || part->fd >= 0 || part->len != part->mem.len)
+    if (part == NULL || part->fd >= 0 || part->ref != NULL || part->len != part->mem.len)
         part = cf_resp_part_new(req);
     cf_buf_add(&part->mem, p, len);
     part->len = part->mem.len;
@@ -214,6 +217,23 @@ void
 cf_resp_addbuf(struct cf_req *req, const struct cf_buf *b)
 {
     cf_resp_add(req, b->data, b->len);
+}
+
+void
+cf_resp_ref(struct cf_req *req, const void *p, size_t len, cf_release_fn release, void *arg)
+{
+    struct cf_resp_part *part;
+
+    if (len == 0) {
+        release(p, len, arg);
+        return;
+    }
+    part = cf_resp_part_new(req);
+    part->ref = p;
+    part->len = len;
+    part->release = release;
+    part->release_arg = arg;
+    req->resp_len += len;
 }
 
 void
@@ -245,6 +265,9 @@ cf_resp_parts_release(struct cf_req *req)
         if (p->fd >= 0)
             close(p->fd);
         p->fd = -1;
+        if (p->ref != NULL)
+            p->release(p->ref, (size_t)p->len, p->release_arg);
+        p->ref = NULL;
         cf_buf_release(&p->mem);
     }
     req->parts = req->parts_tail = NULL;
@@ -480,6 +503,18 @@ cf_conn_pump(struct cf_conn *c)
                 /* every body byte of a chunked answer is framed */
                 evbuffer_add_printf(out, "%llx\r\n", (unsigned long long)p->len);
                 p->framed = true;
+            }
+            if (p->ref != NULL) {
+                /* the output owns the reference now: it releases it once written */
+                if (evbuffer_add_reference(out, p->ref, (size_t)p->len, p->release,
+                                           p->release_arg) < 0)
+                    return -1;
+                p->ref = NULL;
+                if (c->chunked_out)
+                    evbuffer_add(out, "\r\n", 2);
+                req->bytes_out += p->len;
+                c->pump = p->next;
+                continue;
             }
             if (p->fd < 0) {
                 evbuffer_add(out, p->mem.data, p->mem.len);

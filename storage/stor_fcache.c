@@ -14,11 +14,14 @@
  *
  * Direct-mapped slots, a byte budget per thread, and a clock hand that frees
  * slots when a new copy would go over it. A struct stor_fcache belongs to
- * one thread: no locks.
+ * one thread: no locks. A response sends a copy's bytes without copying them
+ * (stor_fcache_hold): they are reference-counted, and freed by the last of
+ * the cache and the responses to let go.
  */
 #include "config.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +33,12 @@
 
 #define STOR_FCACHE_SLOTS  1024
 #define STOR_FCACHE_BUDGET (4u * 1024 * 1024)   /* bytes of file data per thread */
+
+/* A copy's bytes, shared by the cache and the responses that send them. */
+struct stor_fblob {
+    atomic_uint refs;
+    char data[];
+};
 
 struct stor_fcache {
     struct stor_fcached slot[STOR_FCACHE_SLOTS];
@@ -43,12 +52,30 @@ stor_fcache_new(void)
     return cf_xcalloc(1, sizeof(struct stor_fcache));
 }
 
+struct stor_fblob *
+stor_fcache_hold(const struct stor_fcached *e)
+{
+    atomic_fetch_add_explicit(&e->blob->refs, 1, memory_order_relaxed);
+    return e->blob;
+}
+
+void
+stor_fcache_release(const void *data, size_t len, void *blob)
+{
+    struct stor_fblob *b = blob;
+
+    (void)data;
+    (void)len;
+    if (atomic_fetch_sub_explicit(&b->refs, 1, memory_order_acq_rel) == 1)
+        free(b);
+}
+
 static void
 stor_fcache_drop(struct stor_fcache *fc, struct stor_fcached *e)
 {
     fc->bytes -= e->st.size;
     free(e->path);
-    free(e->data);
+    stor_fcache_release(NULL, 0, e->blob);
     memset(e, 0, sizeof(*e));
 }
 
@@ -103,7 +130,8 @@ stor_fcache_get(struct stor_fcache *fc, struct stor_mime *mime, struct stor_repo
     struct stor_stat now;
     char tbuf[STOR_MIME_MAX];
     const char *name, *type;
-    char *data = NULL;
+    struct stor_fblob *blob;
+    char *data;
     int fd, rc;
 
     if (e->path != NULL && e->repo == repo->id && stor_fcache_same(&e->st, st) &&
@@ -118,7 +146,9 @@ stor_fcache_get(struct stor_fcache *fc, struct stor_mime *mime, struct stor_repo
         close(fd);
         return -EAGAIN;
     }
-    data = cf_xmalloc(now.size ? now.size : 1);
+    blob = cf_xmalloc(sizeof(*blob) + (now.size ? now.size : 1));
+    atomic_init(&blob->refs, 1);       /* the cache's */
+    data = blob->data;
     for (size_t got = 0; got < now.size;) {
         ssize_t n = pread(fd, data + got, now.size - got, (off_t)got);
 
@@ -128,7 +158,7 @@ stor_fcache_get(struct stor_fcache *fc, struct stor_mime *mime, struct stor_repo
             /* shorter than its stat said: it is being written; not kept */
             rc = n < 0 ? -errno : -EAGAIN;
             close(fd);
-            free(data);
+            free(blob);
             return rc;
         }
         got += (size_t)n;
@@ -143,6 +173,7 @@ stor_fcache_get(struct stor_fcache *fc, struct stor_mime *mime, struct stor_repo
     e->repo = repo->id;
     e->path = cf_xstrdup(path);
     e->st = now;
+    e->blob = blob;
     e->data = data;
     snprintf(e->type, sizeof(e->type), "%s", type);
     fc->bytes += now.size;

@@ -69,12 +69,14 @@ void cf_auth_cache_store(struct cf_auth_cache *c, const unsigned char h[CF_AUTH_
                          int64_t user, const char *login, unsigned epoch, time_t now);
 
 /*
- * True when req's credentials need a password check that c has not cached
- * (Basic, argon2id, some 30 ms). An event loop thread then lets a pool
- * thread run cf_auth_request(), so that its other connections do not wait,
- * and keeps the answer with cf_auth_adopt().
+ * Basic credentials c holds: 0 with req->user_id set as cf_auth_request()
+ * would; 1 when they need a password check (argon2id, some 30 ms) c has
+ * not cached, which an event loop thread leaves to a pool thread's
+ * cf_auth_request(), so that its other connections do not wait, keeping
+ * the answer with cf_auth_adopt(); -1 for anything else (no Basic
+ * credentials, or Basic refused here): cf_auth_request() answers.
  */
-bool cf_auth_needs_check(struct cf_auth_cache *c, const struct cf_req *req);
+int cf_auth_cached(struct cf_auth_cache *c, struct cf_req *req);
 /* Keeps in c the Basic login another thread's cf_auth_request() verified for req. */
 void cf_auth_adopt(struct cf_auth_cache *c, const struct cf_req *req);
 

@@ -171,6 +171,14 @@ void cf_resp_adds(struct cf_req *req, const char *s);
 /* Appends a whole cf_buf to the body. */
 void cf_resp_addbuf(struct cf_req *req, const struct cf_buf *b);
 /*
+ * Appends len bytes at p without copying them: they must stay as they are
+ * until release(p, len, arg) is called, once the connection has written them
+ * or dropped the response (on the connection's thread).
+ */
+typedef void (*cf_release_fn)(const void *p, size_t len, void *arg);
+void cf_resp_ref(struct cf_req *req, const void *p, size_t len, cf_release_fn release,
+                 void *arg);
+/*
  * Appends len bytes of fd from off to the body; sent with sendfile on plain
  * connections and read piece by piece under TLS. Takes ownership of fd
  * (several parts may share one fd: pass dup'ed fds or use cf_resp_file_ref).

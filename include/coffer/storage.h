@@ -557,12 +557,14 @@ const char *stor_mime_from_name(const char *name);
  * what stor_open_read() returns.
  */
 #define STOR_FCACHE_FILE (64u * 1024)
+struct stor_fblob;
 struct stor_fcached {
     int64_t repo;
     char *path;                 /* NULL: a free slot */
     struct stor_stat st;
-    char *data;
+    const char *data;
     char type[STOR_MIME_MAX];
+    struct stor_fblob *blob;    /* holds data */
 };
 struct stor_fcache;
 struct stor_fcache *stor_fcache_new(void);
@@ -570,6 +572,13 @@ void stor_fcache_free(struct stor_fcache *fc);
 int stor_fcache_get(struct stor_fcache *fc, struct stor_mime *mime, struct stor_repo *repo,
                     const char *path, const struct stor_stat *st,
                     const struct stor_fcached **out);
+/*
+ * Keeps e's bytes for a response that sends them without a copy, past the
+ * copy's replacement: returns *blob for stor_fcache_release(data, len,
+ * blob) (shaped as cf_release_fn), which any thread may call once.
+ */
+struct stor_fblob *stor_fcache_hold(const struct stor_fcached *e);
+void stor_fcache_release(const void *data, size_t len, void *blob);
 
 /* ---- dead properties ---- */
 

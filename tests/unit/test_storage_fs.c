@@ -464,12 +464,17 @@ test_fcache_serves_the_version_a_stat_names(void **state)
     assert_int_equal(stor_fcache_get(fc, mime, fx->r1, "c.txt", &st, &e), 0);
     assert_ptr_equal(e, first);
     assert_memory_equal(e->data, "version one", 11);
-    /* a new version of the same size: a new stat, a new read */
+    /* a new version of the same size: a new stat, a new read; bytes a
+     * response holds outlive their copy */
+    struct stor_fblob *held = stor_fcache_hold(e);
+    const char *old = e->data;
     usleep(20 * 1000);
     t_mkfile_s(fx, fx->r1, "c.txt", "version two");
     assert_int_equal(stor_stat(fx->r1, "c.txt", &st), 0);
     assert_int_equal(stor_fcache_get(fc, mime, fx->r1, "c.txt", &st, &e), 0);
     assert_memory_equal(e->data, "version two", 11);
+    assert_memory_equal(old, "version one", 11);
+    stor_fcache_release(old, 11, held);
     /* another repository's file of the same path is its own */
     t_mkfile_s(fx, fx->r2, "c.txt", "beta's file");
     assert_int_equal(stor_stat(fx->r2, "c.txt", &st2), 0);
