@@ -430,40 +430,97 @@ static const char cf_wkday[7][4] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "
 static const char cf_month[12][4] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
 
+/* Broken-down UTC time, years clamped to 0000-9999 (what four digits hold). */
+struct cf_civil {
+    int year, mon, mday, wday, hour, min, sec;
+};
+
+/*
+ * gmtime_r without the time zone lock and the struct tm: days since the
+ * epoch to a proleptic Gregorian date by eras of 400 years (Howard
+ * Hinnant's civil_from_days). A listing formats two dates per entry.
+ */
+static void
+cf_civil_from_time(time_t t, struct cf_civil *c)
+{
+    const int64_t lo = -62167219200LL, hi = 253402300799LL;    /* 0000-01-01, 9999-12-31 */
+    int64_t s = t < lo ? lo : t > hi ? hi : (int64_t)t;
+    int64_t days = (s >= 0 ? s : s - 86399) / 86400;
+    int64_t rem = s - days * 86400;
+    int64_t z = days + 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+
+    c->mday = (int)(doy - (153 * mp + 2) / 5 + 1);
+    c->mon = (int)(mp < 10 ? mp + 2 : mp - 10);         /* 0 = January */
+    c->year = (int)(yoe + era * 400 + (c->mon <= 1));
+    c->wday = (int)((days % 7 + 11) % 7);              /* 1970-01-01 was a Thursday */
+    c->hour = (int)(rem / 3600);
+    c->min = (int)(rem / 60 % 60);
+    c->sec = (int)(rem % 60);
+}
+
+static char *
+cf_put2(char *p, int v)
+{
+    p[0] = (char)('0' + v / 10);
+    p[1] = (char)('0' + v % 10);
+    return p + 2;
+}
+
+static char *
+cf_put4(char *p, int v)
+{
+    p = cf_put2(p, v / 100);
+    return cf_put2(p, v % 100);
+}
+
 void
 cf_http_date(time_t t, char out[30])
 {
-    struct tm tm;
-    int year;
+    struct cf_civil c;
+    char *p = out;
 
-    /* "Sun, 06 Nov 1994 08:49:37 GMT" (RFC 7231 7.1.1.1), without printf:
-     * every GET makes one */
-    gmtime_r(&t, &tm);
-    year = tm.tm_year + 1900;
-    if (year < 0 || year > 9999)
-        year = year < 0 ? 0 : 9999;
-    memcpy(out, cf_wkday[tm.tm_wday], 3);
-    out[3] = ',';
-    out[4] = ' ';
-    out[5] = (char)('0' + tm.tm_mday / 10);
-    out[6] = (char)('0' + tm.tm_mday % 10);
-    out[7] = ' ';
-    memcpy(out + 8, cf_month[tm.tm_mon], 3);
-    out[11] = ' ';
-    out[12] = (char)('0' + year / 1000);
-    out[13] = (char)('0' + year / 100 % 10);
-    out[14] = (char)('0' + year / 10 % 10);
-    out[15] = (char)('0' + year % 10);
-    out[16] = ' ';
-    out[17] = (char)('0' + tm.tm_hour / 10);
-    out[18] = (char)('0' + tm.tm_hour % 10);
-    out[19] = ':';
-    out[20] = (char)('0' + tm.tm_min / 10);
-    out[21] = (char)('0' + tm.tm_min % 10);
-    out[22] = ':';
-    out[23] = (char)('0' + tm.tm_sec / 10);
-    out[24] = (char)('0' + tm.tm_sec % 10);
-    memcpy(out + 25, " GMT", 5);
+    cf_civil_from_time(t, &c);
+    memcpy(p, cf_wkday[c.wday], 3);
+    p[3] = ',';
+    p[4] = ' ';
+    p = cf_put2(p + 5, c.mday);
+    *p++ = ' ';
+    memcpy(p, cf_month[c.mon], 3);
+    p[3] = ' ';
+    p = cf_put4(p + 4, c.year);
+    *p++ = ' ';
+    p = cf_put2(p, c.hour);
+    *p++ = ':';
+    p = cf_put2(p, c.min);
+    *p++ = ':';
+    p = cf_put2(p, c.sec);
+    memcpy(p, " GMT", 5);
+}
+
+void
+cf_iso8601_date(time_t t, char out[21])
+{
+    struct cf_civil c;
+    char *p = out;
+
+    cf_civil_from_time(t, &c);
+    p = cf_put4(p, c.year);
+    *p++ = '-';
+    p = cf_put2(p, c.mon + 1);
+    *p++ = '-';
+    p = cf_put2(p, c.mday);
+    *p++ = 'T';
+    p = cf_put2(p, c.hour);
+    *p++ = ':';
+    p = cf_put2(p, c.min);
+    *p++ = ':';
+    p = cf_put2(p, c.sec);
+    memcpy(p, "Z", 2);
 }
 
 /* Reads n digits at *p; advances p. */

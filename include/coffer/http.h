@@ -222,6 +222,8 @@ int cf_http_head_parse(struct cf_req *req, char *head, size_t len,
 
 /* Formats t as an IMF-fixdate (RFC 7231 7.1.1.1) into out[30]. */
 void cf_http_date(time_t t, char out[30]);
+/* Formats t as an RFC 3339 date-time in UTC, "1994-11-06T08:49:37Z", into out[21]. */
+void cf_iso8601_date(time_t t, char out[21]);
 /*
  * Parses an HTTP date in any of the three forms of RFC 7231 7.1.1.1.
  * Returns 0 or -EINVAL.

@@ -876,6 +876,45 @@ test_date_formats_imf_fixdate(void **state)
     assert_string_equal(out, "Mon, 07 Dec 2026 02:12:12 GMT");
 }
 
+/* Both formatters against gmtime_r, over leap days, centuries and negatives. */
+static void
+test_date_formats_agree_with_gmtime(void **state)
+{
+    static const char wk[7][4] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
+    static const char mon[12][4] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                     "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+    uint64_t x = 88172645463325252ull;
+    char out[30], iso[21], want[64];
+
+    (void)state;
+    for (int i = 0; i < 200000; i++) {
+        time_t t;
+        struct tm tm;
+
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        /* 0000-01-01 .. 9999-12-31, and every 6 hours around 1900-2100 */
+        t = i % 2 ? (time_t)(x % 315569519999ull) - 62167219200LL
+                  : (time_t)(i / 2) * 21600 - 2208988800LL;
+        assert_non_null(gmtime_r(&t, &tm));
+        cf_http_date(t, out);
+        snprintf(want, sizeof(want), "%s, %02d %s %04d %02d:%02d:%02d GMT", wk[tm.tm_wday],
+                 tm.tm_mday, mon[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
+                 tm.tm_sec);
+        assert_string_equal(out, want);
+        cf_iso8601_date(t, iso);
+        snprintf(want, sizeof(want), "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900,
+                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+        assert_string_equal(iso, want);
+    }
+    /* beyond four digits of year: the nearest date that has them */
+    cf_iso8601_date((time_t)253402300800LL, iso);
+    assert_string_equal(iso, "9999-12-31T23:59:59Z");
+    cf_http_date((time_t)-62167219201LL, out);
+    assert_string_equal(out, "Sat, 01 Jan 0000 00:00:00 GMT");
+}
+
 static void
 test_date_parses_imf_fixdate(void **state)
 {
@@ -1123,6 +1162,7 @@ main(void)
         T(test_range_first_byte_at_size_vs_size_minus_one),
         T(test_range_on_empty_representation_is_unsatisfiable),
         T(test_date_formats_imf_fixdate),
+        T(test_date_formats_agree_with_gmtime),
         T(test_date_parses_imf_fixdate),
         T(test_date_parses_rfc850),
         T(test_date_rfc850_two_digit_year_follows_fifty_year_rule),
