@@ -932,6 +932,28 @@ test_if_token_count_counts_state_tokens_only(void **state)
     assert_int_equal(dav_if_token_count(NULL), 0);
 }
 
+/* The entity tag is the quoted inode, size and nanosecond mtime in hex. */
+static void
+test_etag_is_inode_size_mtime_in_hex(void **state)
+{
+    struct stor_stat st = { .ino = 0xa8893c, .size = 4096 };
+    char out[80];
+
+    (void)state;
+    st.mtime.tv_sec = 1796625428;
+    st.mtime.tv_nsec = 123456789;
+    dav_etag(&st, out);
+    assert_string_equal(out, "\"a8893c-1000-18eee54ed5bb9515\"");
+    memset(&st, 0, sizeof(st));
+    dav_etag(&st, out);
+    assert_string_equal(out, "\"0-0-0\"");
+    st.ino = UINT64_MAX;
+    st.size = 0x10;
+    st.mtime.tv_sec = 1;
+    dav_etag(&st, out);
+    assert_string_equal(out, "\"ffffffffffffffff-10-3b9aca00\"");
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, t_setup, t_teardown)
 
 int
@@ -995,6 +1017,7 @@ main(void)
         T(test_if_eval_any_tagged_production_may_hold),
         T(test_if_has_token_finds_tokens_anywhere),
         T(test_if_token_count_counts_state_tokens_only),
+        T(test_etag_is_inode_size_mtime_in_hex),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
