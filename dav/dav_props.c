@@ -18,6 +18,9 @@
  * is answered 401 (RFC 4918 9.1.2: "cannot be viewed without appropriate
  * authorization"), whether it exists or not, so nothing of it leaks.
  *
+ * Each entry is written without printf and without comparing property
+ * names: the live properties are numbered when the request body is read.
+ *
  * current-user-privilege-set (RFC 3744 5.4) is computed from the element
  * faculties the caller holds, and like every RFC 3744 property it is not
  * part of allprop: it must be asked for by name (or by allprop's include).
@@ -42,31 +45,114 @@
 
 enum dav_pf_mode { PF_ALLPROP, PF_PROPNAME, PF_PROP };
 
+/*
+ * The live properties by number: a listing writes them for every entry, so
+ * their names are compared once, when the request body is read, and never
+ * per entry.
+ */
+enum dav_live_id {
+    DAV_LP_CREATIONDATE,
+    DAV_LP_DISPLAYNAME,
+    DAV_LP_GETCONTENTLENGTH,
+    DAV_LP_GETCONTENTTYPE,
+    DAV_LP_GETETAG,
+    DAV_LP_GETLASTMODIFIED,
+    DAV_LP_RESOURCETYPE,
+    DAV_LP_LOCKDISCOVERY,
+    DAV_LP_SUPPORTEDLOCK,
+    DAV_LP_QUOTA_AVAILABLE_BYTES,
+    DAV_LP_QUOTA_USED_BYTES,
+    DAV_LP_CURRENT_USER_PRIVILEGE_SET,
+    DAV_LP_NONE,
+};
+
+static const char *const dav_live_name[DAV_LP_NONE] = {
+    [DAV_LP_CREATIONDATE] = "creationdate",
+    [DAV_LP_DISPLAYNAME] = "displayname",
+    [DAV_LP_GETCONTENTLENGTH] = "getcontentlength",
+    [DAV_LP_GETCONTENTTYPE] = "getcontenttype",
+    [DAV_LP_GETETAG] = "getetag",
+    [DAV_LP_GETLASTMODIFIED] = "getlastmodified",
+    [DAV_LP_RESOURCETYPE] = "resourcetype",
+    [DAV_LP_LOCKDISCOVERY] = "lockdiscovery",
+    [DAV_LP_SUPPORTEDLOCK] = "supportedlock",
+    [DAV_LP_QUOTA_AVAILABLE_BYTES] = "quota-available-bytes",
+    [DAV_LP_QUOTA_USED_BYTES] = "quota-used-bytes",
+    [DAV_LP_CURRENT_USER_PRIVILEGE_SET] = "current-user-privilege-set",
+};
+
+/* The number of the live property {ns}name, or DAV_LP_NONE. */
+static enum dav_live_id
+dav_live_lookup(const char *ns, const char *name)
+{
+    if (strcmp(ns, DAV_NS) != 0)
+        return DAV_LP_NONE;
+    for (int i = 0; i < DAV_LP_NONE; i++)
+        if (strcmp(dav_live_name[i], name) == 0)
+            return (enum dav_live_id)i;
+    return DAV_LP_NONE;
+}
+
+/*
+ * cf_buf_add for the many short pieces of a listing, inline: a piece costs
+ * a compare and a copy.
+ */
+static inline void
+dav_buf_put(struct cf_buf *b, const char *p, size_t n)
+{
+    if (b->cap - b->len <= n)
+        cf_buf_grow(b, n);
+    memcpy(b->data + b->len, p, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+}
+
+/* Appends a string literal. */
+#define DAV_BUF_ADDL(b, lit) dav_buf_put((b), (lit), sizeof(lit) - 1)
+
 struct dav_pname {
     const char *ns;
     const char *name;
+    enum dav_live_id live;      /* DAV_LP_NONE for a dead (or unknown) one */
 };
 
 /* A dead property in a collection's table. */
 struct dav_pent {
-    struct dav_pent *next;      /* same bucket */
-    struct dav_pent *sibling;   /* next property of the same member */
-    char *member;
+    struct dav_pent *next;      /* the member's next property */
     struct stor_prop p;
 };
 
-struct dav_pmap {
-    struct dav_pent **b;
-    size_t nb;
+/* A member with dead properties. */
+struct dav_pmember {
+    struct dav_pmember *chain;  /* same bucket */
+    const char *name;
+    struct dav_pent *props, *last;
 };
+
+/*
+ * The dead properties of a collection's members, from one query: a hash
+ * table over the members that have any. Everything but the buckets comes
+ * from one pool, made at the first property and freed in one go, so a
+ * collection without dead properties costs nothing and a large one is
+ * released at once.
+ */
+struct dav_pmap {
+    struct cf_pool *pool;
+    struct dav_pmember **b;
+    size_t nb, n;
+    const char *last_ns;        /* members share namespaces: one copy */
+};
+
+#define DAV_PF_MAXDEPTH 256
+#define DAV_PF_PIECE 32768      /* bytes produced per call */
 
 struct dav_pf_frame {
     struct stor_dir *dir;
     char *path;                 /* repo-relative path of the collection */
+    size_t plen;
+    struct cf_buf href;         /* its href, ending in '/' */
     struct dav_pmap props;
 };
-
-#define DAV_PF_MAXDEPTH 256
 
 struct dav_propfind {
     enum dav_pf_mode mode;
@@ -74,12 +160,15 @@ struct dav_propfind {
     size_t nnames;
     int depth;
     bool started, finished;
-    struct dav_pf_frame stack[DAV_PF_MAXDEPTH];
-    int top;                    /* frames in use */
+    struct dav_pf_frame *stack; /* one frame per open collection */
+    int top, cap;               /* frames in use, allocated */
     struct stor_lock *locks;    /* live locks of the repository */
     size_t nlocks;
     bool locks_loaded;
     time_t now;
+    /* the type of the last extension looked up; most folders hold few */
+    char mime_ext[16];
+    const char *mime_type;
     /* "/dav/" lists repositories; this is the index of the next one */
     size_t repo_next;
     bool root_listed;
@@ -87,80 +176,89 @@ struct dav_propfind {
 
 /* ---- the per-collection table of dead properties ---- */
 
+static void
+dav_pmap_grow(struct dav_pmap *m)
+{
+    size_t nb = m->nb ? m->nb * 2 : 16;
+    struct dav_pmember **b = cf_xcalloc(nb, sizeof(*b));
+
+    for (size_t i = 0; i < m->nb; i++)
+        for (struct dav_pmember *x = m->b[i], *next; x != NULL; x = next) {
+            size_t h = cf_hash(x->name, strlen(x->name)) & (nb - 1);
+
+            next = x->chain;
+            x->chain = b[h];
+            b[h] = x;
+        }
+    free(m->b);
+    m->b = b;
+    m->nb = nb;
+}
+
+static const char *
+dav_pmap_str(struct dav_pmap *m, const char *s)
+{
+    return s ? cf_pool_strndup(m->pool, s, strlen(s)) : NULL;
+}
+
 static int
 dav_pmap_add(void *arg, const char *member, const struct stor_prop *p)
 {
     struct dav_pmap *m = arg;
-    struct dav_pent *e = cf_xcalloc(1, sizeof(*e));
-    size_t h = cf_hash(member, strlen(member)) % m->nb;
+    struct dav_pmember *x;
+    struct dav_pent *e;
+    size_t len = strlen(member), h;
 
-    e->member = cf_xstrdup(member);
-    e->p.ns = cf_xstrdup(p->ns);
-    e->p.name = cf_xstrdup(p->name);
-    e->p.lang = p->lang ? cf_xstrdup(p->lang) : NULL;
-    e->p.value = cf_xstrdup(p->value);
+    if (m->pool == NULL)
+        m->pool = cf_pool_new(16384);
+    if (m->n >= m->nb)
+        dav_pmap_grow(m);
+    h = cf_hash(member, len) & (m->nb - 1);
+    for (x = m->b[h]; x != NULL; x = x->chain)
+        if (strcmp(x->name, member) == 0)
+            break;
+    if (x == NULL) {
+        x = cf_pool_calloc(m->pool, sizeof(*x));
+        x->name = cf_pool_strndup(m->pool, member, len);
+        x->chain = m->b[h];
+        m->b[h] = x;
+        m->n++;
+    }
+    e = cf_pool_calloc(m->pool, sizeof(*e));
+    if (m->last_ns == NULL || strcmp(m->last_ns, p->ns) != 0)
+        m->last_ns = dav_pmap_str(m, p->ns);
+    e->p.ns = m->last_ns;
+    e->p.name = dav_pmap_str(m, p->name);
+    e->p.lang = dav_pmap_str(m, p->lang);
+    e->p.value = dav_pmap_str(m, p->value);
     e->p.xml = p->xml;
-    /* keep a member's properties together: link after its first entry */
-    for (struct dav_pent *x = m->b[h]; x != NULL; x = x->next)
-        if (strcmp(x->member, member) == 0) {
-            e->sibling = x->sibling;
-            x->sibling = e;
-            return 0;
-        }
-    e->next = m->b[h];
-    m->b[h] = e;
+    /* in the order the query gave them */
+    if (x->last != NULL)
+        x->last->next = e;
+    else
+        x->props = e;
+    x->last = e;
     return 0;
-}
-
-static void
-dav_pmap_init(struct dav_pmap *m)
-{
-    m->nb = 64;
-    m->b = cf_xcalloc(m->nb, sizeof(*m->b));
-}
-
-static void
-dav_pent_free(struct dav_pent *e)
-{
-    free(e->member);
-    free((char *)e->p.ns);
-    free((char *)e->p.name);
-    free((char *)e->p.lang);
-    free((char *)e->p.value);
-    free(e);
 }
 
 static void
 dav_pmap_release(struct dav_pmap *m)
 {
-    for (size_t i = 0; i < m->nb; i++) {
-        struct dav_pent *e = m->b ? m->b[i] : NULL;
-
-        while (e != NULL) {
-            struct dav_pent *next = e->next;
-
-            for (struct dav_pent *s = e->sibling; s != NULL;) {
-                struct dav_pent *ns = s->sibling;
-                dav_pent_free(s);
-                s = ns;
-            }
-            dav_pent_free(e);
-            e = next;
-        }
-    }
+    cf_pool_free(m->pool);
     free(m->b);
-    m->b = NULL;
-    m->nb = 0;
+    memset(m, 0, sizeof(*m));
 }
 
-static struct dav_pent *
+/* The dead properties of member, or NULL. */
+static const struct dav_pent *
 dav_pmap_get(const struct dav_pmap *m, const char *member)
 {
-    if (m->nb == 0)
+    if (m->n == 0)
         return NULL;
-    for (struct dav_pent *x = m->b[cf_hash(member, strlen(member)) % m->nb]; x; x = x->next)
-        if (strcmp(x->member, member) == 0)
-            return x;
+    for (const struct dav_pmember *x = m->b[cf_hash(member, strlen(member)) & (m->nb - 1)];
+         x != NULL; x = x->chain)
+        if (strcmp(x->name, member) == 0)
+            return x->props;
     return NULL;
 }
 
@@ -170,7 +268,8 @@ struct dav_entry {
     const struct dav_res *res;
     const char *name;           /* display name */
     int dirfd;                  /* directory holding it, or -1 */
-    const struct dav_pent *dead;    /* chain via sibling, or NULL */
+    const struct cf_buf *base;  /* href of its collection, or NULL: from res */
+    const struct dav_pent *dead;    /* chain via next, or NULL */
     unsigned fac;               /* the caller's element faculties on it */
 };
 
@@ -183,44 +282,44 @@ dav_entry_limited(const struct dav_entry *e)
 
 /* What a caller who may see but not read a resource is shown of it. */
 static bool
-dav_limited_prop(const char *ns, const char *name)
+dav_limited_prop(const struct dav_pname *n)
 {
-    return strcmp(ns, DAV_NS) == 0 &&
-           (strcmp(name, "resourcetype") == 0 || strcmp(name, "displayname") == 0 ||
-            strcmp(name, "current-user-privilege-set") == 0);
+    return n->live == DAV_LP_RESOURCETYPE || n->live == DAV_LP_DISPLAYNAME ||
+           n->live == DAV_LP_CURRENT_USER_PRIVILEGE_SET;
 }
 
-static const char *const dav_live_file[] = {
-    "creationdate", "displayname", "getcontentlength", "getcontenttype", "getetag",
-    "getlastmodified", "resourcetype", "lockdiscovery", "supportedlock", NULL,
+/*
+ * What allprop shows (RFC 4918 9.1: the dead properties and the live ones
+ * it defines), in this order; each list ends with DAV_LP_NONE.
+ */
+static const enum dav_live_id dav_live_file[] = {
+    DAV_LP_CREATIONDATE, DAV_LP_DISPLAYNAME, DAV_LP_GETCONTENTLENGTH, DAV_LP_GETCONTENTTYPE,
+    DAV_LP_GETETAG, DAV_LP_GETLASTMODIFIED, DAV_LP_RESOURCETYPE, DAV_LP_LOCKDISCOVERY,
+    DAV_LP_SUPPORTEDLOCK, DAV_LP_NONE,
 };
-static const char *const dav_live_coll[] = {
-    "creationdate", "displayname", "getetag", "getlastmodified", "resourcetype",
-    "lockdiscovery", "supportedlock", NULL,
+static const enum dav_live_id dav_live_coll[] = {
+    DAV_LP_CREATIONDATE, DAV_LP_DISPLAYNAME, DAV_LP_GETETAG, DAV_LP_GETLASTMODIFIED,
+    DAV_LP_RESOURCETYPE, DAV_LP_LOCKDISCOVERY, DAV_LP_SUPPORTEDLOCK, DAV_LP_NONE,
 };
-static const char *const dav_live_virtual[] = { "displayname", "resourcetype", NULL };
+static const enum dav_live_id dav_live_virtual[] = {
+    DAV_LP_DISPLAYNAME, DAV_LP_RESOURCETYPE, DAV_LP_NONE,
+};
 /* what an entry the caller may see but not read shows in allprop */
-static const char *const dav_live_limited[] = { "displayname", "resourcetype", NULL };
+static const enum dav_live_id dav_live_limited[] = {
+    DAV_LP_DISPLAYNAME, DAV_LP_RESOURCETYPE, DAV_LP_NONE,
+};
 /* RFC 4331 3: the quota properties are not part of allprop */
-static const char *const dav_live_quota[] = {
-    "quota-available-bytes", "quota-used-bytes", NULL,
+static const enum dav_live_id dav_live_quota[] = {
+    DAV_LP_QUOTA_AVAILABLE_BYTES, DAV_LP_QUOTA_USED_BYTES, DAV_LP_NONE,
 };
 
+/* Every live property but displayname is protected (RFC 4918 15, RFC 3744 5). */
 static bool
 dav_is_protected(const char *ns, const char *name)
 {
-    static const char *const prot[] = {
-        "creationdate", "getcontentlength", "getcontenttype", "getetag", "getlastmodified",
-        "lockdiscovery", "resourcetype", "supportedlock", "quota-available-bytes",
-        "quota-used-bytes", "current-user-privilege-set", NULL,
-    };
+    enum dav_live_id id = dav_live_lookup(ns, name);
 
-    if (strcmp(ns, DAV_NS) != 0)
-        return false;
-    for (int i = 0; prot[i]; i++)
-        if (strcmp(prot[i], name) == 0)
-            return true;
-    return false;
+    return id != DAV_LP_NONE && id != DAV_LP_DISPLAYNAME;
 }
 
 /*
@@ -266,17 +365,6 @@ dav_write_cups(const struct dav_entry *e, struct cf_buf *b)
     if (coll && (f & ACL_DELETE))
         cf_buf_adds(b, "<D:privilege><D:unbind/></D:privilege>");
     cf_buf_adds(b, "</D:current-user-privilege-set>");
-}
-
-static void
-dav_iso8601(const struct timespec *t, struct cf_buf *b)
-{
-    struct tm tm;
-    time_t s = t->tv_sec;
-
-    gmtime_r(&s, &tm);
-    cf_buf_addf(b, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
 static void
@@ -360,106 +448,153 @@ dav_load_locks(struct dav_req *d, struct dav_propfind *pf, const struct dav_res 
 }
 
 /*
- * Writes the live property {DAV:}name of e into b; returns false if the
+ * The media type of the file e (RFC 4918 15.5): from its extension, else
+ * from its first bytes. Returns a static string or out.
+ */
+static const char *
+dav_content_type(struct dav_req *d, const struct dav_entry *e, char out[STOR_MIME_MAX])
+{
+    struct dav_propfind *pf = d->pf;
+    const struct dav_res *r = e->res;
+    const char *dot = strrchr(e->name, '.');
+    size_t n = dot != NULL && dot != e->name ? strlen(dot) : 0;
+    const char *t;
+    struct stor_stat st;
+    int fd;
+
+    /* a folder's files share a few extensions: the last answer often fits */
+    if (n > 1 && n < sizeof(pf->mime_ext) && pf->mime_type != NULL &&
+        memcmp(pf->mime_ext, dot, n + 1) == 0)
+        return pf->mime_type;
+    if ((t = stor_mime_from_name(e->name)) != NULL) {
+        if (n > 1 && n < sizeof(pf->mime_ext)) {
+            memcpy(pf->mime_ext, dot, n + 1);
+            pf->mime_type = t;
+        }
+        return t;
+    }
+    if (e->dirfd >= 0)
+        return stor_mime_type(d->ctx->mime, e->name, e->dirfd, -1, &r->st, out);
+    if (stor_open_read(r->repo, r->path, &fd, &st) < 0)
+        return "application/octet-stream";
+    t = stor_mime_type(d->ctx->mime, e->name, -1, fd, &st, out);
+    close(fd);
+    return t;
+}
+
+/*
+ * Writes the live property number id of e into b; returns false if the
  * resource has no such property.
  */
 static bool
-dav_live(struct dav_req *d, const struct dav_entry *e, const char *name, struct cf_buf *b)
+dav_live(struct dav_req *d, const struct dav_entry *e, enum dav_live_id id, struct cf_buf *b)
 {
     const struct dav_res *r = e->res;
     const struct stor_stat *st = &r->st;
-    bool virt = r->kind != DAV_REPO;
     bool coll = st->is_dir;
 
-    if (strcmp(name, "resourcetype") == 0) {
-        cf_buf_adds(b, coll ? "<D:resourcetype><D:collection/></D:resourcetype>"
-                            : "<D:resourcetype/>");
+    switch (id) {
+    case DAV_LP_RESOURCETYPE:
+        if (coll)
+            DAV_BUF_ADDL(b, "<D:resourcetype><D:collection/></D:resourcetype>");
+        else
+            DAV_BUF_ADDL(b, "<D:resourcetype/>");
         return true;
-    }
-    if (strcmp(name, "displayname") == 0) {
-        cf_buf_adds(b, "<D:displayname>");
+    case DAV_LP_DISPLAYNAME:
+        DAV_BUF_ADDL(b, "<D:displayname>");
         cf_buf_add_xmlesc(b, cf_str_from(e->name));
-        cf_buf_adds(b, "</D:displayname>");
+        DAV_BUF_ADDL(b, "</D:displayname>");
         return true;
-    }
-    if (strcmp(name, "current-user-privilege-set") == 0) {
+    case DAV_LP_CURRENT_USER_PRIVILEGE_SET:
         dav_write_cups(e, b);
         return true;
+    default:
+        break;
     }
-    if (virt || dav_entry_limited(e))
+    if (r->kind != DAV_REPO || dav_entry_limited(e))
         return false;
-    if (strcmp(name, "getlastmodified") == 0) {
+    switch (id) {
+    case DAV_LP_GETLASTMODIFIED: {
         char date[30];
 
         cf_http_date(st->mtime.tv_sec, date);
-        cf_buf_addf(b, "<D:getlastmodified>%s</D:getlastmodified>", date);
+        DAV_BUF_ADDL(b, "<D:getlastmodified>");
+        dav_buf_put(b, date, 29);
+        DAV_BUF_ADDL(b, "</D:getlastmodified>");
         return true;
     }
-    if (strcmp(name, "creationdate") == 0) {
-        cf_buf_adds(b, "<D:creationdate>");
-        dav_iso8601(&st->btime, b);
-        cf_buf_adds(b, "</D:creationdate>");
+    case DAV_LP_CREATIONDATE: {
+        char date[21];
+
+        cf_iso8601_date(st->btime.tv_sec, date);
+        DAV_BUF_ADDL(b, "<D:creationdate>");
+        dav_buf_put(b, date, 20);
+        DAV_BUF_ADDL(b, "</D:creationdate>");
         return true;
     }
-    if (strcmp(name, "getetag") == 0) {
+    case DAV_LP_GETETAG: {
         char etag[80];
 
         dav_etag(st, etag);
-        cf_buf_adds(b, "<D:getetag>");
+        DAV_BUF_ADDL(b, "<D:getetag>");
         cf_buf_add_xmlesc(b, cf_str_from(etag));
-        cf_buf_adds(b, "</D:getetag>");
+        DAV_BUF_ADDL(b, "</D:getetag>");
         return true;
     }
-    if (strcmp(name, "lockdiscovery") == 0) {
+    case DAV_LP_LOCKDISCOVERY:
         dav_write_lockdiscovery(d, r, b);
         return true;
-    }
-    if (strcmp(name, "supportedlock") == 0) {
-        cf_buf_adds(b, "<D:supportedlock>"
-                       "<D:lockentry><D:lockscope><D:exclusive/></D:lockscope>"
-                       "<D:locktype><D:write/></D:locktype></D:lockentry>"
-                       "<D:lockentry><D:lockscope><D:shared/></D:lockscope>"
-                       "<D:locktype><D:write/></D:locktype></D:lockentry>"
-                       "</D:supportedlock>");
+    case DAV_LP_SUPPORTEDLOCK:
+        DAV_BUF_ADDL(b, "<D:supportedlock>"
+                        "<D:lockentry><D:lockscope><D:exclusive/></D:lockscope>"
+                        "<D:locktype><D:write/></D:locktype></D:lockentry>"
+                        "<D:lockentry><D:lockscope><D:shared/></D:lockscope>"
+                        "<D:locktype><D:write/></D:locktype></D:lockentry>"
+                        "</D:supportedlock>");
+        return true;
+    case DAV_LP_GETCONTENTLENGTH: {
+        char num[20];
+        size_t n = 0;
+        uint64_t v = st->size;
+
+        if (coll)
+            return false;
+        do {
+            num[sizeof(num) - ++n] = (char)('0' + v % 10);
+            v /= 10;
+        } while (v != 0);
+        DAV_BUF_ADDL(b, "<D:getcontentlength>");
+        cf_buf_add(b, num + sizeof(num) - n, n);
+        DAV_BUF_ADDL(b, "</D:getcontentlength>");
         return true;
     }
-    if (!coll && strcmp(name, "getcontentlength") == 0) {
-        cf_buf_addf(b, "<D:getcontentlength>%llu</D:getcontentlength>",
-                    (unsigned long long)st->size);
-        return true;
-    }
-    if (!coll && strcmp(name, "getcontenttype") == 0) {
+    case DAV_LP_GETCONTENTTYPE: {
         char buf[STOR_MIME_MAX];
         const char *t;
 
-        if (e->dirfd >= 0) {
-            t = stor_mime_type(d->ctx->mime, e->name, e->dirfd, -1, st, buf);
-        } else {
-            int fd;
-            struct stor_stat st2;
-
-            t = stor_mime_from_name(e->name);
-            if (t == NULL && stor_open_read(r->repo, r->path, &fd, &st2) == 0) {
-                t = stor_mime_type(d->ctx->mime, e->name, -1, fd, &st2, buf);
-                close(fd);
-            }
-            if (t == NULL)
-                t = "application/octet-stream";
-        }
-        cf_buf_addf(b, "<D:getcontenttype>%s</D:getcontenttype>", t);
+        if (coll)
+            return false;
+        t = dav_content_type(d, e, buf);
+        DAV_BUF_ADDL(b, "<D:getcontenttype>");
+        cf_buf_adds(b, t);
+        DAV_BUF_ADDL(b, "</D:getcontenttype>");
         return true;
     }
-    if (coll && strcmp(name, "quota-used-bytes") == 0) {
+    case DAV_LP_QUOTA_USED_BYTES:
+        if (!coll)
+            return false;
         cf_buf_addf(b, "<D:quota-used-bytes>%llu</D:quota-used-bytes>",
                     (unsigned long long)stor_repo_usage(r->repo));
         return true;
-    }
-    if (coll && strcmp(name, "quota-available-bytes") == 0) {
+    case DAV_LP_QUOTA_AVAILABLE_BYTES: {
         uint64_t used = stor_repo_usage(r->repo), avail;
         struct statvfs vfs;
-        uint64_t disk = fstatvfs(r->repo->rootfd, &vfs) == 0
-                            ? (uint64_t)vfs.f_bavail * vfs.f_frsize : 0;
+        uint64_t disk;
 
+        if (!coll)
+            return false;
+        disk = fstatvfs(r->repo->rootfd, &vfs) == 0 ? (uint64_t)vfs.f_bavail * vfs.f_frsize
+                                                     : 0;
         if (r->repo->quota > 0) {
             avail = r->repo->quota > used ? r->repo->quota - used : 0;
             if (avail > disk)
@@ -471,10 +606,12 @@ dav_live(struct dav_req *d, const struct dav_entry *e, const char *name, struct 
                     (unsigned long long)avail);
         return true;
     }
-    return false;
+    default:
+        return false;
+    }
 }
 
-static const char *const *
+static const enum dav_live_id *
 dav_live_names(const struct dav_entry *e)
 {
     if (e->res->kind != DAV_REPO)
@@ -484,38 +621,86 @@ dav_live_names(const struct dav_entry *e)
     return e->res->st.is_dir ? dav_live_coll : dav_live_file;
 }
 
+/*
+ * Writes a dead property: <D:name> in DAV:, <name> in no namespace, and
+ * otherwise <X:name xmlns:X="ns">; with its xml:lang, and only its name
+ * for propname.
+ */
 static void
 dav_write_dead(struct cf_buf *b, const struct stor_prop *p, bool name_only)
 {
-    struct cf_buf close = CF_BUF_INIT;
+    const char *pre;
+    size_t nlen = strlen(p->name), plen;
+    bool declare = false;
 
+    if (p->ns[0] == '\0')
+        pre = "";
+    else if (strcmp(p->ns, DAV_NS) == 0)
+        pre = "D:";
+    else {
+        pre = "X:";
+        declare = true;
+    }
+    plen = strlen(pre);
+    DAV_BUF_ADDL(b, "<");
+    dav_buf_put(b, pre, plen);
+    dav_buf_put(b, p->name, nlen);
+    if (declare) {
+        /* each such property declares its own prefix: no clash */
+        DAV_BUF_ADDL(b, " xmlns:X=\"");
+        cf_buf_add_xmlesc(b, cf_str_from(p->ns));
+        DAV_BUF_ADDL(b, "\"");
+    }
+    if (!name_only && p->lang != NULL) {
+        DAV_BUF_ADDL(b, " xml:lang=\"");
+        cf_buf_add_xmlesc(b, cf_str_from(p->lang));
+        DAV_BUF_ADDL(b, "\"");
+    }
     if (name_only || p->value[0] == '\0') {
-        dav_xml_prop_open(b, p->ns, p->name, name_only ? NULL : p->lang, true, NULL);
+        DAV_BUF_ADDL(b, "/>");
         return;
     }
-    dav_xml_prop_open(b, p->ns, p->name, p->lang, false, &close);
+    DAV_BUF_ADDL(b, ">");
     if (p->xml)
         cf_buf_adds(b, p->value);
     else
         cf_buf_add_xmlesc(b, cf_str_from(p->value));
-    cf_buf_add(b, close.data, close.len);
-    cf_buf_release(&close);
+    DAV_BUF_ADDL(b, "</");
+    dav_buf_put(b, pre, plen);
+    dav_buf_put(b, p->name, nlen);
+    DAV_BUF_ADDL(b, ">");
 }
 
 static const struct stor_prop *
 dav_dead_find(const struct dav_entry *e, const char *ns, const char *name)
 {
-    for (const struct dav_pent *x = e->dead; x != NULL; x = x->sibling)
+    for (const struct dav_pent *x = e->dead; x != NULL; x = x->next)
         if (strcmp(x->p.ns, ns) == 0 && strcmp(x->p.name, name) == 0)
             return &x->p;
     return NULL;
 }
 
-static bool
-dav_dead_shadows(const struct dav_entry *e, const char *name)
+/* Appends the href of e: its collection's, then its name, or from its path. */
+static void
+dav_entry_href(const struct dav_entry *e, struct cf_buf *b)
 {
-    /* a displayname a client set wins over the computed one */
-    return strcmp(name, "displayname") == 0 && dav_dead_find(e, DAV_NS, name) != NULL;
+    if (e->base == NULL) {
+        dav_href(b, e->res);
+        return;
+    }
+    cf_buf_add(b, e->base->data, e->base->len);
+    cf_buf_add_urlenc(b, cf_str_from(e->name));
+    if (e->res->st.is_dir)
+        cf_buf_addc(b, '/');
+}
+
+static bool
+dav_live_in(const enum dav_live_id *list, enum dav_live_id id)
+{
+    for (int k = 0; list[k] != DAV_LP_NONE; k++)
+        if (list[k] == id)
+            return true;
+    return false;
 }
 
 /* Writes one <D:response> for e. */
@@ -523,46 +708,47 @@ static void
 dav_write_entry(struct dav_req *d, struct dav_propfind *pf, const struct dav_entry *e,
                 struct cf_buf *b)
 {
-    const char *const *live = dav_live_names(e);
+    const enum dav_live_id *live = dav_live_names(e);
     bool limited = dav_entry_limited(e);
 
-    cf_buf_adds(b, "<D:response><D:href>");
-    dav_href(b, e->res);
-    cf_buf_adds(b, "</D:href>");
+    DAV_BUF_ADDL(b, "<D:response><D:href>");
+    dav_entry_href(e, b);
+    DAV_BUF_ADDL(b, "</D:href>");
     if (pf->mode == PF_PROPNAME || pf->mode == PF_ALLPROP) {
         bool names = pf->mode == PF_PROPNAME;
+        /* a displayname a client set wins over the computed one */
+        bool own_name = !limited && e->dead != NULL &&
+                        dav_dead_find(e, DAV_NS, "displayname") != NULL;
 
-        cf_buf_adds(b, "<D:propstat><D:prop>");
-        for (int i = 0; live[i]; i++) {
-            if (!limited && dav_dead_shadows(e, live[i]))
+        DAV_BUF_ADDL(b, "<D:propstat><D:prop>");
+        for (int i = 0; live[i] != DAV_LP_NONE; i++) {
+            if (own_name && live[i] == DAV_LP_DISPLAYNAME)
                 continue;
-            if (names)
-                cf_buf_addf(b, "<D:%s/>", live[i]);
-            else
+            if (names) {
+                DAV_BUF_ADDL(b, "<D:");
+                cf_buf_adds(b, dav_live_name[live[i]]);
+                DAV_BUF_ADDL(b, "/>");
+            } else {
                 dav_live(d, e, live[i], b);
+            }
         }
         /* by name only, so in propname but never in allprop (RFC 4331 3).
          * XXX: current-user-privilege-set belongs in propname too (RFC 4918
          * 9.1: every property present); it_dav_props pins the count of names */
         if (names && !limited && e->res->kind == DAV_REPO && e->res->st.is_dir)
-            for (int i = 0; dav_live_quota[i]; i++)
-                cf_buf_addf(b, "<D:%s/>", dav_live_quota[i]);
-        for (const struct dav_pent *x = limited ? NULL : e->dead; x != NULL; x = x->sibling)
+            for (int i = 0; dav_live_quota[i] != DAV_LP_NONE; i++) {
+                DAV_BUF_ADDL(b, "<D:");
+                cf_buf_adds(b, dav_live_name[dav_live_quota[i]]);
+                DAV_BUF_ADDL(b, "/>");
+            }
+        for (const struct dav_pent *x = limited ? NULL : e->dead; x != NULL; x = x->next)
             dav_write_dead(b, &x->p, names);
         /* allprop's include (9.1): more live properties by name */
-        for (size_t i = 0; !names && i < pf->nnames; i++) {
-            bool already = false;
-
-            if (strcmp(pf->names[i].ns, DAV_NS) != 0)
-                continue;
-            for (int k = 0; live[k]; k++)
-                already |= strcmp(live[k], pf->names[i].name) == 0;
-            if (!already)
-                dav_live(d, e, pf->names[i].name, b);
-        }
-        cf_buf_adds(b, "</D:prop>");
-        dav_xml_status(b, 200);
-        cf_buf_adds(b, "</D:propstat></D:response>");
+        for (size_t i = 0; !names && i < pf->nnames; i++)
+            if (pf->names[i].live != DAV_LP_NONE && !dav_live_in(live, pf->names[i].live))
+                dav_live(d, e, pf->names[i].live, b);
+        DAV_BUF_ADDL(b, "</D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat>"
+                        "</D:response>");
         return;
     }
     /* PF_PROP: found ones in a 200 propstat, the others in a 404 one, and
@@ -575,17 +761,17 @@ dav_write_entry(struct dav_req *d, struct dav_propfind *pf, const struct dav_ent
         const struct stor_prop *dp;
         size_t before = b->len;
 
-        if (limited && !dav_limited_prop(n->ns, n->name)) {
+        if (limited && !dav_limited_prop(n)) {
             dav_xml_prop_open(&denied, n->ns, n->name, NULL, true, NULL);
             continue;
         }
         dp = limited ? NULL : dav_dead_find(e, n->ns, n->name);
         if (found == 0)
-            cf_buf_adds(b, "<D:propstat><D:prop>");
+            DAV_BUF_ADDL(b, "<D:propstat><D:prop>");
         if (dp != NULL) {
             dav_write_dead(b, dp, false);
             found++;
-        } else if (strcmp(n->ns, DAV_NS) == 0 && dav_live(d, e, n->name, b)) {
+        } else if (n->live != DAV_LP_NONE && dav_live(d, e, n->live, b)) {
             found++;
         } else {
             if (found == 0)
@@ -595,27 +781,27 @@ dav_write_entry(struct dav_req *d, struct dav_propfind *pf, const struct dav_ent
         }
     }
     if (found > 0) {
-        cf_buf_adds(b, "</D:prop>");
+        DAV_BUF_ADDL(b, "</D:prop>");
         dav_xml_status(b, 200);
-        cf_buf_adds(b, "</D:propstat>");
+        DAV_BUF_ADDL(b, "</D:propstat>");
     }
     if (missing.len > 0) {
-        cf_buf_adds(b, "<D:propstat><D:prop>");
+        DAV_BUF_ADDL(b, "<D:propstat><D:prop>");
         cf_buf_add(b, missing.data, missing.len);
-        cf_buf_adds(b, "</D:prop>");
+        DAV_BUF_ADDL(b, "</D:prop>");
         dav_xml_status(b, 404);
-        cf_buf_adds(b, "</D:propstat>");
+        DAV_BUF_ADDL(b, "</D:propstat>");
     }
     if (denied.len > 0) {
-        cf_buf_adds(b, "<D:propstat><D:prop>");
+        DAV_BUF_ADDL(b, "<D:propstat><D:prop>");
         cf_buf_add(b, denied.data, denied.len);
-        cf_buf_adds(b, "</D:prop>");
+        DAV_BUF_ADDL(b, "</D:prop>");
         dav_xml_status(b, 401);
-        cf_buf_adds(b, "</D:propstat>");
+        DAV_BUF_ADDL(b, "</D:propstat>");
     }
     cf_buf_release(&missing);
     cf_buf_release(&denied);
-    cf_buf_adds(b, "</D:response>");
+    DAV_BUF_ADDL(b, "</D:response>");
 }
 
 /* ---- the walk ---- */
@@ -627,6 +813,7 @@ dav_pf_pop(struct dav_propfind *pf)
 
     stor_dir_close(f->dir);
     dav_pmap_release(&f->props);
+    cf_buf_release(&f->href);
     free(f->path);
     memset(f, 0, sizeof(*f));
 }
@@ -640,11 +827,18 @@ dav_pf_push(struct dav_req *d, struct dav_propfind *pf, struct stor_repo *repo,
 
     if (pf->top == DAV_PF_MAXDEPTH)
         return -ELOOP;
+    if (pf->top == pf->cap) {
+        pf->cap = pf->cap ? pf->cap * 2 : 4;
+        pf->stack = cf_xrealloc(pf->stack, (size_t)pf->cap * sizeof(*pf->stack));
+    }
     f = &pf->stack[pf->top];
+    memset(f, 0, sizeof(*f));
     if ((rc = stor_dir_open(repo, path, &f->dir)) < 0)
         return rc;
+    f->plen = strlen(path);
     f->path = cf_xstrdup(path);
-    dav_pmap_init(&f->props);
+    cf_buf_init(&f->href);
+    dav_href_path(&f->href, repo, path, true);
     /* one query per collection for all its members' dead properties */
     stor_props_children(d->ctx->db, repo, path, dav_pmap_add, &f->props);
     pf->top++;
@@ -717,37 +911,37 @@ dav_pf_produce(struct cf_req *req, struct cf_buf *out)
         return 0;
     if (!pf->started) {
         struct dav_entry e = { .res = &d->res, .dirfd = -1 };
-        struct dav_pmap self;
+        struct dav_pmap self = { 0 };
 
         pf->started = true;
-        dav_xml_head(out);
-        cf_buf_adds(out, "<D:multistatus xmlns:D=\"DAV:\">");
         e.name = d->res.kind == DAV_SERVER_ROOT ? "Coffer"
                  : d->res.kind == DAV_DAV_ROOT ? "dav"
                  : d->res.path[0] == '\0' ? d->res.repo->name
                  : (strrchr(d->res.path, '/') ? strrchr(d->res.path, '/') + 1 : d->res.path);
-        dav_pmap_init(&self);
         if (d->res.kind == DAV_REPO)
             stor_props_get(d->ctx->db, d->res.repo, d->res.path, dav_pmap_add, &self);
         e.dead = dav_pmap_get(&self, "");
         e.fac = dav_faculties(d, &d->res);
-        dav_write_entry(d, pf, &e, out);
-        dav_pmap_release(&self);
         if (pf->depth != 0 && d->res.kind == DAV_REPO && d->res.st.is_dir &&
             dav_pf_push(d, pf, d->res.repo, d->res.path) < 0)
             pf->depth = 0;
+        dav_xml_head(out);
+        DAV_BUF_ADDL(out, "<D:multistatus xmlns:D=\"DAV:\">");
+        dav_write_entry(d, pf, &e, out);
+        dav_pmap_release(&self);
     }
-    /* a piece of about 32 KiB per call: measured from where this call began */
+    /* a piece of about DAV_PF_PIECE bytes per call, measured from where this call began */
     size_t start = out->len;
     bool done = false;
-    while (!done && out->len - start < 32768) {
+    cf_buf_grow(out, DAV_PF_PIECE + 4096);
+    while (!done && out->len - start < DAV_PF_PIECE) {
         struct dav_res child;
         struct dav_entry e = { .res = &child, .dirfd = -1 };
         const char *name;
 
         if (d->res.kind != DAV_REPO) {
             /* the virtual collections list their members (depth 1 at most) */
-            struct dav_pmap self;
+            struct dav_pmap self = { 0 };
 
             if (pf->depth == 0 || !dav_pf_virtual_next(d, pf, &child, &name)) {
                 done = true;
@@ -755,7 +949,6 @@ dav_pf_produce(struct cf_req *req, struct cf_buf *out)
             }
             e.name = name;
             e.fac = dav_faculties(d, &child);
-            dav_pmap_init(&self);
             if (child.kind == DAV_REPO)
                 stor_props_get(d->ctx->db, child.repo, "", dav_pmap_add, &self);
             e.dead = dav_pmap_get(&self, "");
@@ -777,10 +970,13 @@ dav_pf_produce(struct cf_req *req, struct cf_buf *out)
         }
         if (d->ctx->conf->hide_apple_files && dav_is_apple_file(name))
             continue;
-        int n = snprintf(pathbuf, sizeof(pathbuf), "%s%s%s", f->path, f->path[0] ? "/" : "",
-                         name);
-        if (n < 0 || (size_t)n >= sizeof(pathbuf))
+        size_t nlen = strlen(name), at = f->plen;
+        if (at + 1 + nlen >= sizeof(pathbuf))
             continue;
+        memcpy(pathbuf, f->path, at);
+        if (at > 0)
+            pathbuf[at++] = '/';
+        memcpy(pathbuf + at, name, nlen + 1);
         child.kind = DAV_REPO;
         child.repo = d->res.repo;
         child.path = pathbuf;
@@ -794,6 +990,7 @@ dav_pf_produce(struct cf_req *req, struct cf_buf *out)
             continue;
         e.name = name;
         e.dirfd = stor_dir_fd(f->dir);
+        e.base = &f->href;
         e.dead = dav_pmap_get(&f->props, name);
         dav_write_entry(d, pf, &e, out);
         if (child.st.is_dir && pf->depth == DAV_DEPTH_INFINITY)
@@ -853,6 +1050,7 @@ dav_pf_names(struct dav_req *d, struct dav_propfind *pf, xmlNodePtr n)
         p->ns = cf_pool_strndup(d->req->pool, ns, strlen(ns));
         p->name = cf_pool_strndup(d->req->pool, (const char *)c->name,
                                   strlen((const char *)c->name));
+        p->live = dav_live_lookup(p->ns, p->name);
     }
 }
 
@@ -905,6 +1103,7 @@ dav_propfind_done(struct dav_req *d)
         return;
     while (d->pf->top > 0)
         dav_pf_pop(d->pf);
+    free(d->pf->stack);
     d->pf = NULL;
 }
 

@@ -236,6 +236,77 @@ it_propfind_depth_infinity_walks_the_tree(void **state)
     t_resp_release(&r);
 }
 
+/*
+ * Every member gets its own dead properties, though they come from one
+ * query per collection: 200 members (the table of them grows four times),
+ * a second namespace on every third, nine namespaces on one (more than are
+ * declared on the multistatus) and, for Depth infinity, a collection below
+ * whose namespace is new.
+ */
+static void
+it_propfind_members_get_their_own_dead_properties(void **state)
+{
+    struct t_server *s = *state;
+    enum { N = 200 };
+    struct t_resp r;
+    char path[128], body[2048], more[1024];
+    size_t at = 0;
+
+    assert_int_equal(t_status(s, "MKCOL", "/dav/admin/pfd/", NULL, NULL), 201);
+    for (int i = 0; i < N; i++) {
+        snprintf(path, sizeof(path), "/dav/admin/pfd/m%03d.txt", i);
+        assert_int_equal(it_put(s, path, "m"), 201);
+        snprintf(body, sizeof(body),
+                 "<?xml version=\"1.0\" encoding=\"utf-8\"?>"
+                 "<D:propertyupdate xmlns:D=\"DAV:\" xmlns:T=\"http://example.com/t\">"
+                 "<D:set><D:prop><T:n>%d</T:n>%s</D:prop></D:set></D:propertyupdate>",
+                 i, i % 3 == 0 ? "<B:third xmlns:B=\"urn:example:b\">yes</B:third>" : "");
+        assert_int_equal(t_status(s, "PROPPATCH", path, NULL, body), 207);
+    }
+    for (int k = 0; k < 9; k++)
+        at += (size_t)snprintf(more + at, sizeof(more) - at,
+                               "<Q:p%d xmlns:Q=\"urn:example:ns%d\">v%d</Q:p%d>", k, k, k, k);
+    assert_int_equal(it_put(s, "/dav/admin/pfd/nine.txt", "9"), 201);
+    snprintf(body, sizeof(body),
+             "<?xml version=\"1.0\" encoding=\"utf-8\"?><D:propertyupdate xmlns:D=\"DAV:\">"
+             "<D:set><D:prop>%s</D:prop></D:set></D:propertyupdate>", more);
+    assert_int_equal(t_status(s, "PROPPATCH", "/dav/admin/pfd/nine.txt", NULL, body), 207);
+    assert_int_equal(t_status(s, "MKCOL", "/dav/admin/pfd/sub/", NULL, NULL), 201);
+    assert_int_equal(it_put(s, "/dav/admin/pfd/sub/deep.txt", "d"), 201);
+    assert_int_equal(t_status(s, "PROPPATCH", "/dav/admin/pfd/sub/deep.txt", NULL,
+                              "<?xml version=\"1.0\" encoding=\"utf-8\"?>"
+                              "<D:propertyupdate xmlns:D=\"DAV:\"><D:set><D:prop>"
+                              "<Z:deep xmlns:Z=\"urn:example:deep\">down</Z:deep>"
+                              "</D:prop></D:set></D:propertyupdate>"), 207);
+
+    for (int round = 0; round < 2; round++) {
+        assert_int_equal(t_reqs(s, &r, "PROPFIND", "/dav/admin/pfd/",
+                                 round == 0 ? "Depth: 1\n" : "Depth: infinity\n",
+                                 it_propfind_allprop), 0);
+        assert_int_equal(r.status, 207);
+        it_assert_xc(&r, "/D:multistatus/D:response", N + 3 + round);
+        for (int i = 0; i < N; i++) {
+            IT_HOLD(prop, it_prop(it_fmt("/dav/admin/pfd/m%03d.txt", i), 200));
+
+            it_assert_xs(&r, it_fmt("%s/T:n", prop), it_fmt("%d", i));
+            it_assert_xc(&r, it_fmt("%s/*[namespace-uri()='urn:example:b']", prop),
+                         i % 3 == 0);
+            it_assert_xc(&r, it_fmt("%s/*[namespace-uri()!='DAV:']", prop),
+                         1 + (i % 3 == 0));
+        }
+        IT_HOLD(nine, it_prop("/dav/admin/pfd/nine.txt", 200));
+        for (int k = 0; k < 9; k++)
+            it_assert_xs(&r, it_fmt("%s/*[local-name()='p%d' and "
+                                    "namespace-uri()='urn:example:ns%d']", nine, k, k),
+                         it_fmt("v%d", k));
+        if (round == 1)
+            it_assert_xs(&r, it_fmt("%s/*[local-name()='deep' and "
+                                    "namespace-uri()='urn:example:deep']",
+                                    it_prop("/dav/admin/pfd/sub/deep.txt", 200)), "down");
+        t_resp_release(&r);
+    }
+}
+
 static void
 it_propfind_allprop_of_a_file_has_the_live_properties(void **state)
 {
@@ -644,6 +715,7 @@ main(void)
         cmocka_unit_test_setup_teardown(it_propfind_depth_1_lists_2000_members_each_once,
                                         it_fixture_fresh, t_teardown),
         cmocka_unit_test(it_propfind_depth_infinity_walks_the_tree),
+        cmocka_unit_test(it_propfind_members_get_their_own_dead_properties),
         cmocka_unit_test(it_propfind_allprop_of_a_file_has_the_live_properties),
         cmocka_unit_test(it_propfind_collection_is_a_collection_with_a_slash_href),
         cmocka_unit_test(it_propfind_hrefs_are_percent_encoded),
