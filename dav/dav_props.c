@@ -136,11 +136,15 @@ struct dav_pmember {
  * collection without dead properties costs nothing and a large one is
  * released at once.
  */
+#define DAV_PF_NS 8             /* namespaces declared once, on the multistatus */
+
 struct dav_pmap {
     struct cf_pool *pool;
     struct dav_pmember **b;
     size_t nb, n;
     const char *last_ns;        /* members share namespaces: one copy */
+    const char *ns[DAV_PF_NS];  /* the first few namespaces used, but DAV: */
+    size_t nns;
 };
 
 #define DAV_PF_MAXDEPTH 256
@@ -166,6 +170,10 @@ struct dav_propfind {
     size_t nlocks;
     bool locks_loaded;
     time_t now;
+    /* namespaces of dead properties declared on the multistatus as
+     * xmlns:N0...; the others are declared on each property (xmlns:X) */
+    const char *ns[DAV_PF_NS];
+    size_t nns;
     /* the type of the last extension looked up; most folders hold few */
     char mime_ext[16];
     const char *mime_type;
@@ -225,8 +233,15 @@ dav_pmap_add(void *arg, const char *member, const struct stor_prop *p)
         m->n++;
     }
     e = cf_pool_calloc(m->pool, sizeof(*e));
-    if (m->last_ns == NULL || strcmp(m->last_ns, p->ns) != 0)
+    if (m->last_ns == NULL || strcmp(m->last_ns, p->ns) != 0) {
+        size_t i = 0;
+
         m->last_ns = dav_pmap_str(m, p->ns);
+        while (i < m->nns && strcmp(m->ns[i], p->ns) != 0)
+            i++;
+        if (i == m->nns && m->nns < DAV_PF_NS && p->ns[0] != '\0' && strcmp(p->ns, DAV_NS) != 0)
+            m->ns[m->nns++] = m->last_ns;
+    }
     e->p.ns = m->last_ns;
     e->p.name = dav_pmap_str(m, p->name);
     e->p.lang = dav_pmap_str(m, p->lang);
@@ -375,6 +390,7 @@ dav_write_lockdiscovery(struct dav_req *d, const struct dav_res *r, struct cf_bu
 {
     struct dav_propfind *pf = d->pf;
     struct dav_propfind tmp;
+    size_t shown = 0;
 
     if (pf == NULL) {
         memset(&tmp, 0, sizeof(tmp));
@@ -383,7 +399,6 @@ dav_write_lockdiscovery(struct dav_req *d, const struct dav_res *r, struct cf_bu
     }
     if (!pf->locks_loaded)
         dav_load_locks(d, pf, r);
-    cf_buf_adds(b, "<D:lockdiscovery>");
     for (size_t i = 0; i < pf->nlocks; i++) {
         const struct stor_lock *lk = &pf->locks[i];
         size_t n = strlen(lk->path);
@@ -392,6 +407,8 @@ dav_write_lockdiscovery(struct dav_req *d, const struct dav_res *r, struct cf_bu
               (lk->infinite && (n == 0 || (strncmp(lk->path, r->path, n) == 0 &&
                                            r->path[n] == '/')))))
             continue;
+        if (shown++ == 0)
+            cf_buf_adds(b, "<D:lockdiscovery>");
         cf_buf_addf(b, "<D:activelock><D:locktype><D:write/></D:locktype>"
                        "<D:lockscope><D:%s/></D:lockscope><D:depth>%s</D:depth>",
                     lk->scope == STOR_LOCK_EXCLUSIVE ? "exclusive" : "shared",
@@ -407,7 +424,7 @@ dav_write_lockdiscovery(struct dav_req *d, const struct dav_res *r, struct cf_bu
                       strcmp(lk->path, r->path) != 0 || !r->exists || r->st.is_dir);
         cf_buf_adds(b, "</D:href></D:lockroot></D:activelock>");
     }
-    cf_buf_adds(b, "</D:lockdiscovery>");
+    cf_buf_adds(b, shown > 0 ? "</D:lockdiscovery>" : "<D:lockdiscovery/>");
     if (pf == &tmp)
         pf->locks_loaded = false;
 }
@@ -535,9 +552,10 @@ dav_live(struct dav_req *d, const struct dav_entry *e, enum dav_live_id id, stru
     case DAV_LP_GETETAG: {
         char etag[80];
 
+        /* hex digits, '-' and the quotes: nothing to escape in text */
         dav_etag(st, etag);
         DAV_BUF_ADDL(b, "<D:getetag>");
-        cf_buf_add_xmlesc(b, cf_str_from(etag));
+        cf_buf_adds(b, etag);
         DAV_BUF_ADDL(b, "</D:getetag>");
         return true;
     }
@@ -621,13 +639,29 @@ dav_live_names(const struct dav_entry *e)
     return e->res->st.is_dir ? dav_live_coll : dav_live_file;
 }
 
+static const char *const dav_pf_ns_prefix[DAV_PF_NS] = {
+    "N0:", "N1:", "N2:", "N3:", "N4:", "N5:", "N6:", "N7:",
+};
+
+/* The prefix (with its ':') declared on the multistatus for ns, or NULL. */
+static const char *
+dav_pf_prefix(const struct dav_propfind *pf, const char *ns)
+{
+    for (size_t i = 0; i < pf->nns; i++)
+        if (strcmp(pf->ns[i], ns) == 0)
+            return dav_pf_ns_prefix[i];
+    return NULL;
+}
+
 /*
- * Writes a dead property: <D:name> in DAV:, <name> in no namespace, and
- * otherwise <X:name xmlns:X="ns">; with its xml:lang, and only its name
- * for propname.
+ * Writes a dead property: <D:name> in DAV:, <name> in no namespace,
+ * <N0:name> in a namespace declared on the multistatus, and otherwise
+ * <X:name xmlns:X="ns">; with its xml:lang, and only its name for
+ * propname.
  */
 static void
-dav_write_dead(struct cf_buf *b, const struct stor_prop *p, bool name_only)
+dav_write_dead(const struct dav_propfind *pf, struct cf_buf *b, const struct stor_prop *p,
+               bool name_only)
 {
     const char *pre;
     size_t nlen = strlen(p->name), plen;
@@ -637,7 +671,7 @@ dav_write_dead(struct cf_buf *b, const struct stor_prop *p, bool name_only)
         pre = "";
     else if (strcmp(p->ns, DAV_NS) == 0)
         pre = "D:";
-    else {
+    else if ((pre = dav_pf_prefix(pf, p->ns)) == NULL) {
         pre = "X:";
         declare = true;
     }
@@ -742,7 +776,7 @@ dav_write_entry(struct dav_req *d, struct dav_propfind *pf, const struct dav_ent
                 DAV_BUF_ADDL(b, "/>");
             }
         for (const struct dav_pent *x = limited ? NULL : e->dead; x != NULL; x = x->next)
-            dav_write_dead(b, &x->p, names);
+            dav_write_dead(pf, b, &x->p, names);
         /* allprop's include (9.1): more live properties by name */
         for (size_t i = 0; !names && i < pf->nnames; i++)
             if (pf->names[i].live != DAV_LP_NONE && !dav_live_in(live, pf->names[i].live))
@@ -769,7 +803,7 @@ dav_write_entry(struct dav_req *d, struct dav_propfind *pf, const struct dav_ent
         if (found == 0)
             DAV_BUF_ADDL(b, "<D:propstat><D:prop>");
         if (dp != NULL) {
-            dav_write_dead(b, dp, false);
+            dav_write_dead(pf, b, dp, false);
             found++;
         } else if (n->live != DAV_LP_NONE && dav_live(d, e, n->live, b)) {
             found++;
@@ -900,6 +934,28 @@ dav_pf_virtual_next(struct dav_req *d, struct dav_propfind *pf, struct dav_res *
     }
 }
 
+/*
+ * Declares on the multistatus (as xmlns:N0=...) the namespaces m uses, while
+ * there is room; properties in them then name no namespace of their own.
+ */
+static void
+dav_pf_declare(struct dav_req *d, struct dav_propfind *pf, const struct dav_pmap *m,
+               struct cf_buf *out)
+{
+    for (size_t i = 0; i < m->nns && pf->nns < DAV_PF_NS; i++) {
+        if (dav_pf_prefix(pf, m->ns[i]) != NULL)
+            continue;
+        pf->ns[pf->nns] = cf_pool_strndup(d->req->pool, m->ns[i], strlen(m->ns[i]));
+        DAV_BUF_ADDL(out, " xmlns:");
+        /* "N0:" without its ':' */
+        dav_buf_put(out, dav_pf_ns_prefix[pf->nns], 2);
+        DAV_BUF_ADDL(out, "=\"");
+        cf_buf_add_xmlesc(out, cf_str_from(m->ns[i]));
+        DAV_BUF_ADDL(out, "\"");
+        pf->nns++;
+    }
+}
+
 static int
 dav_pf_produce(struct cf_req *req, struct cf_buf *out)
 {
@@ -925,8 +981,13 @@ dav_pf_produce(struct cf_req *req, struct cf_buf *out)
         if (pf->depth != 0 && d->res.kind == DAV_REPO && d->res.st.is_dir &&
             dav_pf_push(d, pf, d->res.repo, d->res.path) < 0)
             pf->depth = 0;
+        /* the namespaces of the first collection, declared once */
         dav_xml_head(out);
-        DAV_BUF_ADDL(out, "<D:multistatus xmlns:D=\"DAV:\">");
+        DAV_BUF_ADDL(out, "<D:multistatus xmlns:D=\"DAV:\"");
+        dav_pf_declare(d, pf, &self, out);
+        if (pf->top > 0)
+            dav_pf_declare(d, pf, &pf->stack[0].props, out);
+        DAV_BUF_ADDL(out, ">");
         dav_write_entry(d, pf, &e, out);
         dav_pmap_release(&self);
     }

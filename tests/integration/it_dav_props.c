@@ -236,12 +236,23 @@ it_propfind_depth_infinity_walks_the_tree(void **state)
     t_resp_release(&r);
 }
 
+/* Counts the occurrences of needle in the body. */
+static int
+it_count(const struct t_resp *r, const char *needle)
+{
+    int n = 0;
+
+    for (const char *p = r->body; (p = strstr(p, needle)) != NULL; p += strlen(needle))
+        n++;
+    return n;
+}
+
 /*
  * Every member gets its own dead properties, though they come from one
  * query per collection: 200 members (the table of them grows four times),
  * a second namespace on every third, nine namespaces on one (more than are
  * declared on the multistatus) and, for Depth infinity, a collection below
- * whose namespace is new.
+ * whose namespace is new. A namespace the members share is declared once.
  */
 static void
 it_propfind_members_get_their_own_dead_properties(void **state)
@@ -299,12 +310,55 @@ it_propfind_members_get_their_own_dead_properties(void **state)
             it_assert_xs(&r, it_fmt("%s/*[local-name()='p%d' and "
                                     "namespace-uri()='urn:example:ns%d']", nine, k, k),
                          it_fmt("v%d", k));
+        /* the shared namespace is declared once, on the multistatus */
+        assert_int_equal(it_count(&r, "\"http://example.com/t\""), 1);
+        it_assert_xc(&r, "/D:multistatus/namespace::*[.='http://example.com/t']", 1);
         if (round == 1)
             it_assert_xs(&r, it_fmt("%s/*[local-name()='deep' and "
                                     "namespace-uri()='urn:example:deep']",
                                     it_prop("/dav/admin/pfd/sub/deep.txt", 200)), "down");
         t_resp_release(&r);
     }
+}
+
+/*
+ * RFC 4918 15.8: lockdiscovery is there and empty (in its short form)
+ * while nothing is locked, and shows the lock once there is one.
+ */
+static void
+it_propfind_lockdiscovery_is_empty_until_locked(void **state)
+{
+    struct t_server *s = *state;
+    struct t_resp r;
+    char token[256];
+    const char *h;
+    IT_HOLD(prop, it_prop("/dav/admin/pfl.txt", 200));
+
+    assert_int_equal(it_put(s, "/dav/admin/pfl.txt", "l"), 201);
+    assert_int_equal(t_reqs(s, &r, "PROPFIND", "/dav/admin/pfl.txt", "Depth: 0\n",
+                             it_propfind_allprop), 0);
+    it_assert_xc(&r, it_fmt("%s/D:lockdiscovery", prop), 1);
+    it_assert_xc(&r, it_fmt("%s/D:lockdiscovery/node()", prop), 0);
+    assert_non_null(strstr(r.body, "<D:lockdiscovery/>"));
+    t_resp_release(&r);
+
+    assert_int_equal(t_reqs(s, &r, "LOCK", "/dav/admin/pfl.txt", "Timeout: Second-60\n",
+                             "<?xml version=\"1.0\" encoding=\"utf-8\"?>"
+                             "<D:lockinfo xmlns:D=\"DAV:\"><D:lockscope><D:exclusive/>"
+                             "</D:lockscope><D:locktype><D:write/></D:locktype></D:lockinfo>"),
+                     0);
+    assert_int_equal(r.status, 200);
+    assert_non_null(h = t_header(&r, "Lock-Token"));
+    snprintf(token, sizeof(token), "Lock-Token: %s\n", h);
+    t_resp_release(&r);
+
+    assert_int_equal(t_reqs(s, &r, "PROPFIND", "/dav/admin/pfl.txt", "Depth: 0\n",
+                             it_propfind_allprop), 0);
+    it_assert_xc(&r, it_fmt("%s/D:lockdiscovery/D:activelock", prop), 1);
+    it_assert_xc(&r, it_fmt("%s/D:lockdiscovery/D:activelock/D:lockscope/D:exclusive", prop),
+                 1);
+    t_resp_release(&r);
+    assert_int_equal(t_status(s, "UNLOCK", "/dav/admin/pfl.txt", token, NULL), 204);
 }
 
 static void
@@ -716,6 +770,7 @@ main(void)
                                         it_fixture_fresh, t_teardown),
         cmocka_unit_test(it_propfind_depth_infinity_walks_the_tree),
         cmocka_unit_test(it_propfind_members_get_their_own_dead_properties),
+        cmocka_unit_test(it_propfind_lockdiscovery_is_empty_until_locked),
         cmocka_unit_test(it_propfind_allprop_of_a_file_has_the_live_properties),
         cmocka_unit_test(it_propfind_collection_is_a_collection_with_a_slash_href),
         cmocka_unit_test(it_propfind_hrefs_are_percent_encoded),
