@@ -336,7 +336,7 @@ dav_put_finish(struct dav_req *d)
     struct cf_req *req = d->req;
     const struct cf_str *h;
     struct stor_stat st;
-    bool existed = d->put.existed;
+    bool existed;
     char etag[80];
     uint64_t expect;
     int rc;
@@ -355,7 +355,7 @@ dav_put_finish(struct dav_req *d)
         return 400;
     }
     /* RFC 4331: what a chunked body came to, against the quota, before it lands */
-    if (dav_over_quota(d->res.repo, existed ? d->put.old_size : 0, req->body_received)) {
+    if (dav_over_quota(d->res.repo, d->put.existed ? d->put.old_size : 0, req->body_received)) {
         d->put_open = false;
         stor_put_abort(&d->put);
         req->err_msg = "the repository's quota would be exceeded";
@@ -363,6 +363,7 @@ dav_put_finish(struct dav_req *d)
     }
     d->put_open = false;
     rc = stor_put_commit(&d->put, d->ctx->conf->fsync, d->has_mtime ? &d->mtime : NULL, &st);
+    existed = d->put.existed;   /* true also when another writer made it meanwhile */
     if (rc < 0)
         return dav_status_from_stor(rc, 409);
     dav_etag(&st, etag);

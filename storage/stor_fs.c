@@ -9,9 +9,11 @@
  * requests. Names reaching here are already normalised (storage.h).
  *
  * Writes: PUT goes to an O_TMPFILE (or, where the filesystem lacks it, a
- * hidden ".coffer-tmp-*" name) in the target's directory, is fsynced, given
- * a name and renamed over the target; the directory is fsynced too, so the
- * rename survives a power cut (durable mode, the default).
+ * hidden ".coffer-tmp-*" name) in the target's directory and is fsynced. A
+ * new file is then linked under its name (linkat, which never replaces);
+ * an existing one gets a hidden name and is renamed over the target. The
+ * directory is fsynced too, so the new name survives a power cut (durable
+ * mode, the default).
  */
 #include "config.h"
 
@@ -294,30 +296,47 @@ stor_tmpfile(int dirfd, char *tmpname, size_t cap)
     return fd;
 }
 
+/*
+ * Gives the anonymous file fd the name name in dirfd, in one step and never
+ * in place of another: -EEXIST if name is taken. linkat(AT_EMPTY_PATH) needs
+ * CAP_DAC_READ_SEARCH and answers ENOENT without it; the link through
+ * /proc/self/fd needs no privilege. Which of the two works is remembered.
+ */
+static int
+stor_link_fd(int fd, int dirfd, const char *name)
+{
+    static atomic_int empty_path_works = 1;
+    char proc[64];
+
+    if (atomic_load_explicit(&empty_path_works, memory_order_relaxed)) {
+        if (linkat(fd, "", dirfd, name, AT_EMPTY_PATH) == 0)
+            return 0;
+        if (errno != ENOENT)
+            return -errno;
+    }
+    snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+    if (linkat(AT_FDCWD, proc, dirfd, name, AT_SYMLINK_FOLLOW) < 0)
+        return -errno;
+    atomic_store_explicit(&empty_path_works, 0, memory_order_relaxed);
+    return 0;
+}
+
 /* Gives an anonymous file a hidden name in dirfd so that it can be renamed. */
 static int
 stor_tmpfile_link(int fd, int dirfd, char *tmpname, size_t cap)
 {
-    char proc[64];
-
     for (int tries = 0; tries < 8; tries++) {
         unsigned char rnd[8];
         char hex[17];
+        int rc;
 
         randombytes_buf(rnd, sizeof(rnd));
         sodium_bin2hex(hex, sizeof(hex), rnd, sizeof(rnd));
         snprintf(tmpname, cap, "%s%s", STOR_TMP_PREFIX, hex);
-        if (linkat(fd, "", dirfd, tmpname, AT_EMPTY_PATH) == 0)
-            return 0;
-        if (errno == EEXIST)
-            continue;
-        /* AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH; /proc does not */
-        snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-        if (linkat(AT_FDCWD, proc, dirfd, tmpname, AT_SYMLINK_FOLLOW) == 0)
-            return 0;
-        if (errno != EEXIST) {
-            tmpname[0] = '\0';
-            return -errno;
+        if ((rc = stor_link_fd(fd, dirfd, tmpname)) != -EEXIST) {
+            if (rc < 0)
+                tmpname[0] = '\0';
+            return rc;
         }
     }
     tmpname[0] = '\0';
@@ -365,6 +384,7 @@ int
 stor_put_commit(struct stor_put *put, bool durable, const struct timespec *mtime,
                 struct stor_stat *st)
 {
+    struct stor_stat old;
     struct statx sx;
     int rc = 0;
 
@@ -380,6 +400,22 @@ stor_put_commit(struct stor_put *put, bool durable, const struct timespec *mtime
         rc = -errno;
         goto out;
     }
+    if (put->tmpname[0] == '\0' && !put->existed) {
+        /*
+         * A new file: its name appears in one step, with all its content,
+         * and never over a file that appeared meanwhile. That saves the
+         * hidden name and the rename (two directory updates out of three).
+         */
+        if ((rc = stor_link_fd(put->fd, put->dirfd, put->leaf)) == 0)
+            goto named;
+        if (rc != -EEXIST)
+            goto out;
+        /* another writer made it since stor_put_begin: replace it as any file */
+        if (stor_statat(put->dirfd, put->leaf, &old) == 0 && !old.is_dir) {
+            put->existed = true;
+            put->old_size = old.size;
+        }
+    }
     if (put->tmpname[0] == '\0' &&
         (rc = stor_tmpfile_link(put->fd, put->dirfd, put->tmpname, sizeof(put->tmpname))) < 0)
         goto out;
@@ -389,6 +425,7 @@ stor_put_commit(struct stor_put *put, bool durable, const struct timespec *mtime
         goto out;
     }
     put->tmpname[0] = '\0';
+named:
     if (statx(put->fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS | STATX_BTIME, &sx) == 0) {
         stor_repo_usage_add(put->repo, (int64_t)sx.stx_size - (int64_t)put->old_size);
         if (st != NULL)
@@ -684,9 +721,11 @@ stor_copy_file(int sdir, const char *sname, int ddir, const char *dname, bool du
         rc = -errno;
         goto out;
     }
-    if (tmpname[0] == '\0' && (rc = stor_tmpfile_link(dfd, ddir, tmpname, sizeof(tmpname))) < 0)
-        goto out;
-    if (renameat2(ddir, tmpname, ddir, dname, RENAME_NOREPLACE) < 0) {
+    if (tmpname[0] == '\0') {
+        /* an anonymous file: named in one step, never over another */
+        if ((rc = stor_link_fd(dfd, ddir, dname)) < 0)
+            goto out;
+    } else if (renameat2(ddir, tmpname, ddir, dname, RENAME_NOREPLACE) < 0) {
         rc = -errno;
         if (rc == -EINVAL && renameat(ddir, tmpname, ddir, dname) == 0)
             rc = 0;

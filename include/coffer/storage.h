@@ -441,8 +441,9 @@ int stor_open_parent(struct stor_repo *repo, const char *path, int *dirfd,
 /*
  * A write in progress: the body goes to fd, an unnamed (O_TMPFILE) or hidden
  * temporary file in the target's directory, which stor_put_commit() fsyncs
- * and renames over the target in one step, so no reader ever sees a partial
- * file and a crash leaves the old or the new content.
+ * and then names (a new file) or renames over the target, in one step each,
+ * so no reader ever sees a partial file and a crash leaves the old or the
+ * new content.
  */
 struct stor_put {
     struct stor_repo *repo;
@@ -461,9 +462,13 @@ struct stor_put {
  */
 int stor_put_begin(struct stor_repo *repo, const char *path, struct stor_put *put);
 /*
- * Makes the written bytes the file's content. With mtime, sets the file's
- * modification time first. With durable, fsyncs the file and the directory.
- * Fills *st with the new file's status. Always releases put.
+ * Makes the written bytes the file's content: a new file is linked under
+ * its name, an existing one replaced by a rename, so readers see the old
+ * or the new content and never a part. With mtime, sets the file's
+ * modification time first. With durable, fsyncs the file before it gets
+ * its name and the directory after. Fills *st with the new file's status;
+ * put->existed becomes true when the file was made by someone else since
+ * stor_put_begin() and so was replaced. Always releases put.
  */
 int stor_put_commit(struct stor_put *put, bool durable, const struct timespec *mtime,
                     struct stor_stat *st);

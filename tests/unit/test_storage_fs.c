@@ -926,6 +926,54 @@ t_no_tmpfile(void)
     return errno == EOPNOTSUPP ? 0 : -1;
 }
 
+/* linkat(AT_EMPTY_PATH) fails with ENOENT, as for a process without CAP_DAC_READ_SEARCH. */
+static int
+t_no_empty_path_link(void)
+{
+    struct sock_filter f[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, T_AUDIT_ARCH, 1, 0),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_linkat, 0, 3),
+        /* linkat: flags are args[4] */
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[4])),
+        BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, AT_EMPTY_PATH, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOENT),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    int fd, rc;
+
+    if (t_seccomp(f, sizeof(f) / sizeof(f[0])) < 0)
+        return -1;
+    if ((fd = openat(AT_FDCWD, "/tmp", O_TMPFILE | O_WRONLY, 0600)) < 0)
+        return -1;
+    rc = linkat(fd, "", AT_FDCWD, "/nonexistent-dir/x", AT_EMPTY_PATH) < 0 && errno == ENOENT
+             ? 0 : -1;
+    close(fd);
+    return rc;
+}
+
+/* fsync and fdatasync fail with EIO, as on a disk that lost the write. */
+static int
+t_fsync_fails(void)
+{
+    struct sock_filter f[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, T_AUDIT_ARCH, 1, 0),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_fsync, 1, 0),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_fdatasync, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EIO),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+
+    if (t_seccomp(f, sizeof(f) / sizeof(f[0])) < 0)
+        return -1;
+    return fsync(STDERR_FILENO) < 0 && errno == EIO ? 0 : -1;
+}
+
 /* Runs body in a child under filter; fails with the child's report. */
 static void
 t_in_child(struct t_fx *fx, int (*filter)(void), void (*body)(struct t_fx *, struct t_report *))
@@ -1154,6 +1202,83 @@ test_put_uses_hidden_temp_names_without_o_tmpfile(void **state)
     struct t_fx *fx = *state;
 
     t_in_child(fx, t_no_tmpfile, t_named_temp_checks);
+}
+
+static void
+t_proc_link_checks(struct t_fx *fx, struct t_report *r)
+{
+    struct stor_stat st;
+
+    /* new files, replaced files and copies all get their names through /proc */
+    for (int i = 0; i < 3; i++) {
+        T_CHECK(r, t_put_s(fx->r1, "f", i == 0 ? "one" : i == 1 ? "two!" : "three") == 0);
+        T_CHECK(r, stor_stat(fx->r1, "f", &st) == 0 && st.size == (i == 0 ? 3u : i == 1 ? 4u : 5u));
+    }
+    T_CHECK(r, t_put_s(fx->r1, "g", "gg") == 0);
+    T_CHECK(r, stor_copy(fx->r1, "f", fx->r1, "h", false, NULL, NULL, false) == 0);
+    T_CHECK(r, strcmp(t_raw_ls(fx, fx->r1, ""), "f,g,h") == 0);
+    T_CHECK(r, strcmp(t_slurp(fx, fx->r1, "f"), "three") == 0);
+    T_CHECK(r, strcmp(t_slurp(fx, fx->r1, "h"), "three") == 0);
+    T_CHECK(r, stor_repo_usage(fx->r1) == 12);
+}
+
+static void
+test_put_names_files_through_proc_without_cap_dac_read_search(void **state)
+{
+    struct t_fx *fx = *state;
+
+    t_in_child(fx, t_no_empty_path_link, t_proc_link_checks);
+}
+
+static void
+t_fsync_fail_checks(struct t_fx *fx, struct t_report *r)
+{
+    struct stor_put put;
+    struct stor_stat st;
+
+    /* durable: the file is fsynced before it has its name, so a failed fsync names nothing */
+    T_CHECK(r, t_put_s(fx->r1, "new", "lost") == -EIO);
+    T_CHECK(r, stor_stat(fx->r1, "new", NULL) == -ENOENT);
+    T_CHECK(r, stor_put_begin(fx->r1, "old", &put) == 0);
+    T_CHECK(r, t_write_all(put.fd, "kept", 4) == 0);
+    T_CHECK(r, stor_put_commit(&put, false, NULL, &st) == 0);
+    T_CHECK(r, t_put_s(fx->r1, "old", "lost") == -EIO);
+    T_CHECK(r, strcmp(t_slurp(fx, fx->r1, "old"), "kept") == 0);
+    T_CHECK(r, strcmp(t_raw_ls(fx, fx->r1, ""), "old") == 0);
+    T_CHECK(r, stor_repo_usage(fx->r1) == 4);
+}
+
+static void
+test_durable_put_whose_fsync_fails_leaves_the_old_content(void **state)
+{
+    struct t_fx *fx = *state;
+
+    t_in_child(fx, t_fsync_fails, t_fsync_fail_checks);
+}
+
+/*
+ * A PUT of a new file whose name another writer took meanwhile replaces
+ * that file, says so (put.existed: 204, not 201) and counts its bytes out
+ * of the repository's usage.
+ */
+static void
+test_put_of_a_file_made_meanwhile_replaces_it(void **state)
+{
+    struct t_fx *fx = *state;
+    struct stor_put put;
+    struct stor_stat st;
+
+    assert_int_equal(stor_put_begin(fx->r1, "f", &put), 0);
+    assert_false(put.existed);
+    assert_int_equal(t_write_all(put.fd, "mine", 4), 0);
+    assert_int_equal(t_put_s(fx->r1, "f", "theirs"), 0);
+    assert_int_equal(stor_repo_usage(fx->r1), 6);
+    assert_int_equal(stor_put_commit(&put, true, NULL, &st), 0);
+    assert_true(put.existed);
+    assert_int_equal(st.size, 4);
+    assert_string_equal(t_slurp(fx, fx->r1, "f"), "mine");
+    assert_string_equal(t_raw_ls(fx, fx->r1, ""), "f");
+    assert_int_equal(stor_repo_usage(fx->r1), 4);
 }
 
 /* ---- listings ---- */
@@ -2084,6 +2209,9 @@ main(void)
         T(test_copy_tree_skips_links),
         T(test_fallback_walk_without_openat2_refuses_symlinks_with_eloop),
         T(test_put_uses_hidden_temp_names_without_o_tmpfile),
+        T(test_put_names_files_through_proc_without_cap_dac_read_search),
+        T(test_put_of_a_file_made_meanwhile_replaces_it),
+        T(test_durable_put_whose_fsync_fails_leaves_the_old_content),
         T(test_name_is_internal),
         T(test_dir_next_skips_links_fifos_and_internal_names),
         T(test_dir_next_ends_with_0_when_entries_vanish_during_the_listing),
