@@ -9,11 +9,12 @@
  * requests. Names reaching here are already normalised (storage.h).
  *
  * Writes: PUT goes to an O_TMPFILE (or, where the filesystem lacks it, a
- * hidden ".coffer-tmp-*" name) in the target's directory and is fsynced. A
- * new file is then linked under its name (linkat, which never replaces);
- * an existing one gets a hidden name and is renamed over the target. The
- * directory is fsynced too, so the new name survives a power cut (durable
- * mode, the default).
+ * hidden ".coffer-tmp-*" name) in the target's directory. Durable (the
+ * default): the file gets a hidden name, is fsynced, renamed over the
+ * target, and the directory is fsynced, so that both the content and the
+ * name survive a power cut. With fsync off, a new file is linked under its
+ * name in one step (linkat, which never replaces) and an existing one is
+ * renamed over.
  */
 #include "config.h"
 
@@ -380,11 +381,37 @@ fail:
     return rc;
 }
 
+/* The target appeared since stor_put_begin: it is replaced like any file. */
+static void
+stor_put_taken(struct stor_put *put)
+{
+    struct stor_stat old;
+
+    if (stor_statat(put->dirfd, put->leaf, &old) == 0 && !old.is_dir) {
+        put->existed = true;
+        put->old_size = old.size;
+    }
+}
+
+/* Renames the hidden name over the target; a new file never silently over another's. */
+static int
+stor_put_rename(struct stor_put *put)
+{
+    if (!put->existed) {
+        if (renameat2(put->dirfd, put->tmpname, put->dirfd, put->leaf, RENAME_NOREPLACE) == 0)
+            return 0;
+        if (errno == EEXIST)
+            stor_put_taken(put);
+        else if (errno != EINVAL)   /* EINVAL: no RENAME_NOREPLACE here */
+            return -errno;
+    }
+    return renameat(put->dirfd, put->tmpname, put->dirfd, put->leaf) < 0 ? -errno : 0;
+}
+
 int
 stor_put_commit(struct stor_put *put, bool durable, const struct timespec *mtime,
                 struct stor_stat *st)
 {
-    struct stor_stat old;
     struct statx sx;
     int rc = 0;
 
@@ -396,34 +423,36 @@ stor_put_commit(struct stor_put *put, bool durable, const struct timespec *mtime
             goto out;
         }
     }
-    if (durable && fsync(put->fd) < 0) {
-        rc = -errno;
-        goto out;
-    }
-    if (put->tmpname[0] == '\0' && !put->existed) {
+    if (!durable && put->tmpname[0] == '\0' && !put->existed) {
         /*
-         * A new file: its name appears in one step, with all its content,
-         * and never over a file that appeared meanwhile. That saves the
-         * hidden name and the rename (two directory updates out of three).
+         * A new file, not durable: its name appears in one step, with all
+         * its content, and never over a file that appeared meanwhile. That
+         * saves the hidden name and the rename (two directory updates of
+         * three).
          */
         if ((rc = stor_link_fd(put->fd, put->dirfd, put->leaf)) == 0)
             goto named;
         if (rc != -EEXIST)
             goto out;
-        /* another writer made it since stor_put_begin: replace it as any file */
-        if (stor_statat(put->dirfd, put->leaf, &old) == 0 && !old.is_dir) {
-            put->existed = true;
-            put->old_size = old.size;
-        }
+        stor_put_taken(put);
     }
     if (put->tmpname[0] == '\0' &&
         (rc = stor_tmpfile_link(put->fd, put->dirfd, put->tmpname, sizeof(put->tmpname))) < 0)
         goto out;
-    /* same directory, so the rename is atomic: old or new, never half */
-    if (renameat(put->dirfd, put->tmpname, put->dirfd, put->leaf) < 0) {
+    /*
+     * Durable: fsynced once it has a (hidden) name, so that its link count
+     * reaches the disk with the data. Fsync of the directory writes the
+     * directory, not the inodes linked into it: on ext4 without a journal,
+     * an anonymous file fsynced before linkat would come back after a
+     * power cut as a name whose inode has no links.
+     */
+    if (durable && fsync(put->fd) < 0) {
         rc = -errno;
         goto out;
     }
+    /* same directory, so the rename is atomic: old or new, never half */
+    if ((rc = stor_put_rename(put)) < 0)
+        goto out;
     put->tmpname[0] = '\0';
 named:
     if (statx(put->fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS | STATX_BTIME, &sx) == 0) {
@@ -717,15 +746,20 @@ stor_copy_file(int sdir, const char *sname, int ddir, const char *dname, bool du
     struct timespec ts[2] = { { 0, UTIME_NOW },
                               { sx.stx_mtime.tv_sec, sx.stx_mtime.tv_nsec } };
     futimens(dfd, ts);
+    if (!durable && tmpname[0] == '\0') {
+        /* an anonymous file: named in one step, never over another */
+        if ((rc = stor_link_fd(dfd, ddir, dname)) < 0)
+            goto out;
+        goto named;
+    }
+    if (tmpname[0] == '\0' && (rc = stor_tmpfile_link(dfd, ddir, tmpname, sizeof(tmpname))) < 0)
+        goto out;
+    /* durable: fsynced once it has a link, as stor_put_commit() does */
     if (durable && fsync(dfd) < 0) {
         rc = -errno;
         goto out;
     }
-    if (tmpname[0] == '\0') {
-        /* an anonymous file: named in one step, never over another */
-        if ((rc = stor_link_fd(dfd, ddir, dname)) < 0)
-            goto out;
-    } else if (renameat2(ddir, tmpname, ddir, dname, RENAME_NOREPLACE) < 0) {
+    if (renameat2(ddir, tmpname, ddir, dname, RENAME_NOREPLACE) < 0) {
         rc = -errno;
         if (rc == -EINVAL && renameat(ddir, tmpname, ddir, dname) == 0)
             rc = 0;
@@ -733,6 +767,7 @@ stor_copy_file(int sdir, const char *sname, int ddir, const char *dname, bool du
             goto out;
     }
     tmpname[0] = '\0';
+named:
     *bytes += sx.stx_size;
     rc = 0;
 out:

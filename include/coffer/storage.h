@@ -462,13 +462,13 @@ struct stor_put {
  */
 int stor_put_begin(struct stor_repo *repo, const char *path, struct stor_put *put);
 /*
- * Makes the written bytes the file's content: a new file is linked under
- * its name, an existing one replaced by a rename, so readers see the old
- * or the new content and never a part. With mtime, sets the file's
- * modification time first. With durable, fsyncs the file before it gets
- * its name and the directory after. Fills *st with the new file's status;
- * put->existed becomes true when the file was made by someone else since
- * stor_put_begin() and so was replaced. Always releases put.
+ * Makes the written bytes the file's content, in one step: readers see the
+ * old or the new content and never a part. With mtime, sets the file's
+ * modification time first. With durable, fsyncs the file under a hidden
+ * name before it takes the target's, then the directory. Without, a new
+ * file is linked under its name directly. Fills *st with the new file's
+ * status; put->existed becomes true when the file was made by someone else
+ * since stor_put_begin() and so was replaced. Always releases put.
  */
 int stor_put_commit(struct stor_put *put, bool durable, const struct timespec *mtime,
                     struct stor_stat *st);

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <signal.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -23,6 +24,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 #include <linux/audit.h>
@@ -974,6 +976,62 @@ t_fsync_fails(void)
     return fsync(STDERR_FILENO) < 0 && errno == EIO ? 0 : -1;
 }
 
+/* fsync of a file: counted, and of those the ones whose inode had no link yet */
+static volatile sig_atomic_t t_fsyncs, t_fsyncs_unlinked;
+
+#if defined(__x86_64__)
+/* SIGSYS for a trapped fsync: looks at the file, then answers 0 in its place. */
+static void
+t_fsync_trap(int sig, siginfo_t *si, void *ctx)
+{
+    greg_t *reg = ((ucontext_t *)ctx)->uc_mcontext.gregs;
+    struct stat sb;
+
+    (void)sig;
+    (void)si;
+    if (fstat((int)reg[REG_RDI], &sb) == 0 && S_ISREG(sb.st_mode)) {
+        t_fsyncs++;
+        if (sb.st_nlink == 0)
+            t_fsyncs_unlinked++;
+    }
+    reg[REG_RAX] = 0;
+}
+#endif
+
+/* fsync and fdatasync go to t_fsync_trap instead of the kernel (x86_64 only). */
+static int
+t_fsync_watched(void)
+{
+#if defined(__x86_64__)
+    struct sock_filter f[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, T_AUDIT_ARCH, 1, 0),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_fsync, 1, 0),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_fdatasync, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    struct sigaction sa;
+    int fd, rc;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_sigaction = t_fsync_trap;
+    sa.sa_flags = SA_SIGINFO;
+    if (sigaction(SIGSYS, &sa, NULL) < 0 || t_seccomp(f, sizeof(f) / sizeof(f[0])) < 0)
+        return -1;
+    if ((fd = openat(AT_FDCWD, "/tmp", O_TMPFILE | O_WRONLY, 0600)) < 0)
+        return -1;
+    rc = fsync(fd) == 0 && t_fsyncs == 1 && t_fsyncs_unlinked == 1 ? 0 : -1;
+    close(fd);
+    t_fsyncs = t_fsyncs_unlinked = 0;
+    return rc;
+#else
+    return -1;
+#endif
+}
+
 /* Runs body in a child under filter; fails with the child's report. */
 static void
 t_in_child(struct t_fx *fx, int (*filter)(void), void (*body)(struct t_fx *, struct t_report *))
@@ -1254,6 +1312,44 @@ test_durable_put_whose_fsync_fails_leaves_the_old_content(void **state)
     struct t_fx *fx = *state;
 
     t_in_child(fx, t_fsync_fails, t_fsync_fail_checks);
+}
+
+static void
+t_fsync_link_checks(struct t_fx *fx, struct t_report *r)
+{
+    struct stor_put put;
+    struct stor_stat st;
+
+    /* durable, new and existing: each file is fsynced when it already has a link */
+    T_CHECK(r, t_put_s(fx->r1, "f", "one") == 0);
+    T_CHECK(r, t_put_s(fx->r1, "f", "two") == 0);
+    T_CHECK(r, t_fsyncs == 2);
+    /* so is a durable copy */
+    T_CHECK(r, stor_copy(fx->r1, "f", fx->r1, "h", false, NULL, NULL, true) == 0);
+    T_CHECK(r, t_fsyncs == 3);
+    T_CHECK(r, t_fsyncs_unlinked == 0);
+    T_CHECK(r, stor_copy(fx->r1, "f", fx->r1, "i", false, NULL, NULL, false) == 0);
+    /* not durable: no fsync at all */
+    T_CHECK(r, stor_put_begin(fx->r1, "g", &put) == 0);
+    T_CHECK(r, stor_put_commit(&put, false, NULL, &st) == 0);
+    T_CHECK(r, t_fsyncs == 3);
+    T_CHECK(r, strcmp(t_raw_ls(fx, fx->r1, ""), "f,g,h,i") == 0);
+    T_CHECK(r, strcmp(t_slurp(fx, fx->r1, "h"), "two") == 0);
+    T_CHECK(r, strcmp(t_slurp(fx, fx->r1, "f"), "two") == 0);
+}
+
+/*
+ * fsync of a directory writes the directory, not the inodes linked into
+ * it (ext4 without a journal): a durable PUT fsyncs its file once the file
+ * has its hidden name, so the link count is on disk with the data before
+ * the target's name points at it.
+ */
+static void
+test_durable_put_fsyncs_the_file_once_it_has_a_link(void **state)
+{
+    struct t_fx *fx = *state;
+
+    t_in_child(fx, t_fsync_watched, t_fsync_link_checks);
 }
 
 /*
@@ -2212,6 +2308,7 @@ main(void)
         T(test_put_names_files_through_proc_without_cap_dac_read_search),
         T(test_put_of_a_file_made_meanwhile_replaces_it),
         T(test_durable_put_whose_fsync_fails_leaves_the_old_content),
+        T(test_durable_put_fsyncs_the_file_once_it_has_a_link),
         T(test_name_is_internal),
         T(test_dir_next_skips_links_fifos_and_internal_names),
         T(test_dir_next_ends_with_0_when_entries_vanish_during_the_listing),
