@@ -225,7 +225,7 @@ dav_lock_finish(struct dav_req *d)
         struct stor_put put;
         struct stor_stat st;
 
-        rc = stor_put_begin(d->res.repo, d->res.path, &put);
+        rc = stor_put_begin_known(d->res.repo, d->res.path, NULL, &put);
         if (rc == 0)
             rc = stor_put_commit(&put, conf->fsync, NULL, &st);
         if (rc < 0) {

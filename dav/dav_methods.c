@@ -319,7 +319,8 @@ dav_put_begin(struct dav_req *d)
     }
     if ((rc = dav_check_write(d, r, DAV_W_TARGET | (r->exists ? 0 : DAV_W_MEMBERSHIP), NULL)))
         return rc;
-    if ((rc = stor_put_begin(r->repo, r->path, &d->put)) < 0) {
+    /* what dav_resolve found a moment ago; stor_put_commit notices a file made since */
+    if ((rc = stor_put_begin_known(r->repo, r->path, r->exists ? &r->st : NULL, &d->put)) < 0) {
         if (rc == -ENOENT || rc == -ENOTDIR)
             req->err_msg = "the parent collection does not exist";
         return dav_status_from_stor(rc, 409);   /* RFC 4918 9.7.1 */

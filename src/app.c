@@ -198,6 +198,7 @@ cf_app_begin(struct cf_req *req)
         return 404;
     }
     req->route = CF_ROUTE_DAV;
+    stor_request_begin();       /* the parent folder resolved is kept until done */
     if (req->method == CF_M_OPTIONS)
         return dav_begin(&t->dav, req);
     if ((rc = cf_app_auth(t, req, false)) != 0) {
@@ -226,8 +227,12 @@ static int
 cf_app_dav_job(struct cf_req *req)
 {
     struct cf_app_thread *t = req->tctx;
+    int status;
 
-    return dav_finish(&t->dav, req);
+    stor_request_begin();
+    status = dav_finish(&t->dav, req);
+    stor_request_end();
+    return status;
 }
 
 /* The API and the pages hash passwords, write SQLite and send mail: pool threads. */
@@ -269,8 +274,10 @@ cf_app_done(struct cf_req *req)
 {
     struct cf_app_thread *t = req->tctx;
 
-    if (req->route == CF_ROUTE_DAV)
+    if (req->route == CF_ROUTE_DAV) {
         dav_done(&t->dav, req);
+        stor_request_end();
+    }
 }
 
 int

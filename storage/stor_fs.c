@@ -28,6 +28,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <linux/openat2.h>
@@ -132,8 +133,39 @@ stor_openat(int dirfd, const char *path, int flags, mode_t mode)
 }
 
 /*
- * Returns an fd of path's parent directory (the root fd itself for a path of
- * one component: release with stor_parent_release) and its last component.
+ * The parent folder a request resolved (stor_stat), kept for the rest of
+ * that request, so that its PUT or GET does not resolve it again (openat2
+ * and close): one per thread, used only between stor_request_begin() and
+ * stor_request_end(), so that no later request can meet a folder renamed
+ * meanwhile under the same name.
+ */
+struct stor_memo {
+    bool armed;
+    int fd;                     /* -1: none */
+    int64_t repo;
+    char dir[PATH_MAX];
+};
+static __thread struct stor_memo stor_memo = { .fd = -1 };
+
+void
+stor_request_begin(void)
+{
+    stor_memo.armed = true;
+}
+
+void
+stor_request_end(void)
+{
+    if (stor_memo.fd >= 0)
+        close(stor_memo.fd);
+    stor_memo.fd = -1;
+    stor_memo.armed = false;
+}
+
+/*
+ * Returns an fd of path's parent directory and its last component. The fd
+ * may be borrowed (the root fd for a path of one component, or the one the
+ * request resolved): release it with stor_parent_release.
  */
 static int
 stor_parent(struct stor_repo *repo, const char *path, const char **leaf)
@@ -149,17 +181,44 @@ stor_parent(struct stor_repo *repo, const char *path, const char **leaf)
     n = (size_t)(slash - path);
     if (n >= sizeof(buf))
         return -ENAMETOOLONG;
+    *leaf = slash + 1;
+    if (stor_memo.fd >= 0 && stor_memo.repo == repo->id &&
+        strncmp(stor_memo.dir, path, n) == 0 && stor_memo.dir[n] == '\0')
+        return stor_memo.fd;
     memcpy(buf, path, n);
     buf[n] = '\0';
-    *leaf = slash + 1;
     return stor_openat(repo->rootfd, buf, O_PATH | O_DIRECTORY, 0);
+}
+
+static bool
+stor_parent_borrowed(const struct stor_repo *repo, int fd)
+{
+    return fd == repo->rootfd || fd == stor_memo.fd;
 }
 
 static void
 stor_parent_release(struct stor_repo *repo, int fd)
 {
-    if (fd >= 0 && fd != repo->rootfd)
+    if (fd >= 0 && !stor_parent_borrowed(repo, fd))
         close(fd);
+}
+
+/* Keeps fd, path's parent, for the request (or releases it). */
+static void
+stor_parent_keep(struct stor_repo *repo, const char *path, int fd)
+{
+    const char *slash = strrchr(path, '/');
+
+    if (!stor_memo.armed || stor_parent_borrowed(repo, fd) || slash == NULL) {
+        stor_parent_release(repo, fd);
+        return;
+    }
+    if (stor_memo.fd >= 0)
+        close(stor_memo.fd);
+    stor_memo.fd = fd;
+    stor_memo.repo = repo->id;
+    memcpy(stor_memo.dir, path, (size_t)(slash - path));
+    stor_memo.dir[slash - path] = '\0';
 }
 
 int
@@ -169,7 +228,7 @@ stor_open_parent(struct stor_repo *repo, const char *path, int *dirfd, const cha
 
     if (fd < 0)
         return fd;
-    if (fd == repo->rootfd && (fd = fcntl(repo->rootfd, F_DUPFD_CLOEXEC, 0)) < 0)
+    if (stor_parent_borrowed(repo, fd) && (fd = fcntl(fd, F_DUPFD_CLOEXEC, 0)) < 0)
         return -errno;
     *dirfd = fd;
     return 0;
@@ -221,7 +280,7 @@ stor_stat(struct stor_repo *repo, const char *path, struct stor_stat *st)
     if (dirfd < 0)
         return dirfd;
     rc = stor_statat(dirfd, leaf, st);
-    stor_parent_release(repo, dirfd);
+    stor_parent_keep(repo, path, dirfd);
     return rc;
 }
 
@@ -344,8 +403,10 @@ stor_tmpfile_link(int fd, int dirfd, char *tmpname, size_t cap)
     return -EEXIST;
 }
 
-int
-stor_put_begin(struct stor_repo *repo, const char *path, struct stor_put *put)
+/* look: stat path here; otherwise known is the caller's stat of it (NULL: none) */
+static int
+stor_put_start(struct stor_repo *repo, const char *path, bool look,
+               const struct stor_stat *known, struct stor_put *put)
 {
     struct stor_stat st;
     int rc;
@@ -359,7 +420,14 @@ stor_put_begin(struct stor_repo *repo, const char *path, struct stor_put *put)
         put->dirfd = -1;
         return rc;
     }
-    rc = stor_statat(put->dirfd, put->leaf, &st);
+    if (look) {
+        rc = stor_statat(put->dirfd, put->leaf, &st);
+    } else if (known != NULL) {
+        st = *known;
+        rc = 0;
+    } else {
+        rc = -ENOENT;
+    }
     if (rc == 0) {
         if (st.is_dir) {
             rc = -EISDIR;
@@ -379,6 +447,19 @@ stor_put_begin(struct stor_repo *repo, const char *path, struct stor_put *put)
 fail:
     stor_put_abort(put);
     return rc;
+}
+
+int
+stor_put_begin(struct stor_repo *repo, const char *path, struct stor_put *put)
+{
+    return stor_put_start(repo, path, true, NULL, put);
+}
+
+int
+stor_put_begin_known(struct stor_repo *repo, const char *path, const struct stor_stat *known,
+                     struct stor_put *put)
+{
+    return stor_put_start(repo, path, false, known, put);
 }
 
 /* The target appeared since stor_put_begin: it is replaced like any file. */
@@ -944,6 +1025,25 @@ out:
  */
 #define STOR_DIR_BUF 32768
 
+/*
+ * A write's hidden file lives for the write only (an O_TMPFILE gets its
+ * hidden name at commit, then is renamed); one untouched for this long was
+ * left by a crash between the two, and a listing of its folder removes it.
+ */
+#define STOR_TMP_STALE_S 3600
+
+static void
+stor_tmp_reap(int dirfd, const char *name)
+{
+    struct statx sx;
+
+    if (statx(dirfd, name, AT_SYMLINK_NOFOLLOW, STATX_TYPE | STATX_MTIME | STATX_SIZE, &sx) == 0 &&
+        S_ISREG(sx.stx_mode) && sx.stx_mtime.tv_sec < time(NULL) - STOR_TMP_STALE_S &&
+        unlinkat(dirfd, name, 0) == 0)
+        cf_log(CF_LOG_INFO, "removed '%s' (%llu bytes), left by a write a crash interrupted",
+               name, (unsigned long long)sx.stx_size);
+}
+
 struct stor_dir {
     int fd;
     size_t pos, end;            /* the unread records in buf */
@@ -991,8 +1091,12 @@ stor_dir_next(struct stor_dir *d, const char **name, struct stor_stat *st)
         d->pos += de->d_reclen;
         if (n[0] == '.' && (n[1] == '\0' || (n[1] == '.' && n[2] == '\0')))
             continue;
-        if (de->d_type == DT_LNK || stor_name_is_internal(n, strlen(n)))
+        if (de->d_type == DT_LNK)
             continue;
+        if (stor_name_is_internal(n, strlen(n))) {
+            stor_tmp_reap(d->fd, n);
+            continue;
+        }
         if (stor_statat(d->fd, n, st) < 0)
             continue;   /* vanished, a link or a special file */
         *name = n;

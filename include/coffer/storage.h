@@ -427,6 +427,13 @@ struct stor_stat {
 bool stor_name_is_internal(const char *name, size_t len);
 
 int stor_stat(struct stor_repo *repo, const char *path, struct stor_stat *st);
+/*
+ * Between these two, on one thread, the parent folder stor_stat() resolved
+ * is kept for the calls that follow (a request's stat, then its PUT): the
+ * application brackets each request's work with them.
+ */
+void stor_request_begin(void);
+void stor_request_end(void);
 
 /*
  * Opens a regular file for reading. Returns 0 with *fd (caller closes) and
@@ -461,6 +468,13 @@ struct stor_put {
  * symbolic link.
  */
 int stor_put_begin(struct stor_repo *repo, const char *path, struct stor_put *put);
+/*
+ * The same, with what the caller's own stor_stat() of path found a moment
+ * ago (known; NULL: nothing is there), so that it is not looked up again.
+ * stor_put_commit() still notices a file made since.
+ */
+int stor_put_begin_known(struct stor_repo *repo, const char *path,
+                         const struct stor_stat *known, struct stor_put *put);
 /*
  * Makes the written bytes the file's content, in one step: readers see the
  * old or the new content and never a part. With mtime, sets the file's

@@ -442,6 +442,47 @@ t_read(struct t_fx *fx, struct stor_repo *r, const char *path)
     return out;
 }
 
+/* ---- the parent folder kept for a request (stor_request_begin/end) ---- */
+
+static void
+test_request_keeps_the_parent_it_resolved_and_only_for_itself(void **state)
+{
+    struct t_fx *fx = *state;
+    struct stor_stat st, known;
+    struct stor_put put;
+
+    t_mkdir(fx, fx->r1, "k");
+    t_mkfile_s(fx, fx->r1, "k/a.txt", "first a");
+    t_mkfile_s(fx, fx->r1, "k/b.txt", "first b");
+    stor_request_begin();
+    assert_int_equal(stor_stat(fx->r1, "k/a.txt", &known), 0);
+    /* the same folder serves the request's next calls, another folder too */
+    assert_string_equal(t_read(fx, fx->r1, "k/b.txt"), "first b");
+    assert_int_equal(stor_stat(fx->r1, "k/none.txt", &st), -ENOENT);
+    assert_int_equal(stor_stat(fx->r2, "k/a.txt", &st), -ENOENT);
+    assert_string_equal(t_read(fx, fx->r1, "k/a.txt"), "first a");
+    /* a write with what the stat found */
+    assert_int_equal(stor_put_begin_known(fx->r1, "k/a.txt", &known, &put), 0);
+    assert_true(put.existed);
+    assert_int_equal(put.old_size, 7);
+    assert_int_equal(write(put.fd, "new a", 5), 5);
+    assert_int_equal(stor_put_commit(&put, false, NULL, &st), 0);
+    assert_string_equal(t_read(fx, fx->r1, "k/a.txt"), "new a");
+    stor_request_end();
+    /* a later request meets the folder that has the name now */
+    assert_int_equal(rename(t_abs(fx, fx->r1, "k"), t_abs(fx, fx->r1, "k-old")), 0);
+    t_mkdir(fx, fx->r1, "k");
+    t_mkfile_s(fx, fx->r1, "k/a.txt", "second a");
+    stor_request_begin();
+    assert_int_equal(stor_stat(fx->r1, "k/a.txt", &st), 0);
+    assert_int_equal(st.size, 8);
+    assert_string_equal(t_read(fx, fx->r1, "k/a.txt"), "second a");
+    stor_request_end();
+    /* outside a request nothing is kept */
+    assert_int_equal(stor_stat(fx->r1, "k/a.txt", &st), 0);
+    assert_string_equal(t_read(fx, fx->r1, "k-old/a.txt"), "new a");
+}
+
 /* ---- small files' copies (stor_fcache) ---- */
 
 static void
@@ -1426,6 +1467,32 @@ test_dir_next_skips_links_fifos_and_internal_names(void **state)
     stor_dir_close(NULL);
 }
 
+/* A write's hidden file an hour old was left by a crash: a listing removes
+ * it; a younger one may belong to a write in progress and stays. */
+static void
+test_dir_next_removes_stale_hidden_files_of_writes(void **state)
+{
+    struct t_fx *fx = *state;
+    struct timespec old[2] = { { time(NULL) - 7200, 0 }, { time(NULL) - 7200, 0 } };
+    struct stat sb;
+
+    t_mkdir(fx, fx->r1, "T");
+    t_mkfile_s(fx, fx->r1, "T/a", "1");
+    t_mkfile_s(fx, fx->r1, "T/.coffer-tmp-00000000000000aa", "left by a crash");
+    t_mkfile_s(fx, fx->r1, "T/.coffer-tmp-00000000000000bb", "being written");
+    t_mkdir(fx, fx->r1, "T/.coffer-tmp-00000000000000cc");
+    assert_int_equal(utimensat(AT_FDCWD, t_abs(fx, fx->r1, "T/.coffer-tmp-00000000000000aa"), old,
+                               0), 0);
+    assert_int_equal(utimensat(AT_FDCWD, t_abs(fx, fx->r1, "T/.coffer-tmp-00000000000000cc"), old,
+                               0), 0);
+    assert_string_equal(t_stor_ls(fx, fx->r1, "T"), "a:1");
+    assert_int_equal(stat(t_abs(fx, fx->r1, "T/.coffer-tmp-00000000000000aa"), &sb), -1);
+    assert_int_equal(errno, ENOENT);
+    assert_int_equal(stat(t_abs(fx, fx->r1, "T/.coffer-tmp-00000000000000bb"), &sb), 0);
+    /* only files: a folder of that name is not ours to remove */
+    assert_int_equal(stat(t_abs(fx, fx->r1, "T/.coffer-tmp-00000000000000cc"), &sb), 0);
+}
+
 static void
 test_dir_next_ends_with_0_when_entries_vanish_during_the_listing(void **state)
 {
@@ -2293,6 +2360,7 @@ main(void)
         T(test_stat_on_or_through_symlink_is_eloop),
         T(test_open_read_on_or_through_symlink_is_eloop),
         T(test_fcache_serves_the_version_a_stat_names),
+        T(test_request_keeps_the_parent_it_resolved_and_only_for_itself),
         T(test_put_on_or_through_symlink_is_eloop),
         T(test_mkcol_through_symlink_is_eloop),
         T(test_mkcol_on_symlink_is_eloop),
@@ -2311,6 +2379,7 @@ main(void)
         T(test_durable_put_fsyncs_the_file_once_it_has_a_link),
         T(test_name_is_internal),
         T(test_dir_next_skips_links_fifos_and_internal_names),
+        T(test_dir_next_removes_stale_hidden_files_of_writes),
         T(test_dir_next_ends_with_0_when_entries_vanish_during_the_listing),
         T(test_dir_open_errors),
         T(test_dir_listing_of_1000_files_returns_each_once),
