@@ -355,14 +355,31 @@ dav_add_root_href(const struct stor_repo *repo, struct cf_buf *b, const char *ro
     cf_buf_adds(b, "</D:href>");
 }
 
+/* True if lk covers path: rooted there, or above it with Depth: infinity (6.1). */
+static bool
+dav_lock_covers(const struct stor_lock *lk, const char *path)
+{
+    size_t n = strlen(lk->path);
+
+    return strcmp(lk->path, path) == 0 ||
+           (lk->infinite && (n == 0 || (strncmp(lk->path, path, n) == 0 && path[n] == '/')));
+}
+
+/* True if root lies strictly beneath path. */
+static bool
+dav_root_below(const char *root, const char *path)
+{
+    size_t n = strlen(path);
+
+    return n == 0 ? root[0] != '\0' : strncmp(root, path, n) == 0 && root[n] == '/';
+}
+
 static int
 dav_lockscan_cb(void *arg, const struct stor_lock *lk)
 {
     struct dav_lockscan *ls = arg;
     size_t n = strlen(lk->path);
-    bool covers = strcmp(lk->path, ls->path) == 0 ||
-                  (lk->infinite && (n == 0 || (strncmp(lk->path, ls->path, n) == 0 &&
-                                               ls->path[n] == '/')));
+    bool covers = dav_lock_covers(lk, ls->path);
     bool ok = dav_lock_satisfied(ls->d, lk, ls->what);
 
     if (covers) {
@@ -375,6 +392,28 @@ dav_lockscan_cb(void *arg, const struct stor_lock *lk)
         /* rooted below: remember the root (NUL-separated) */
         cf_buf_add(&ls->below_roots, lk->path, n + 1);
     }
+    return 0;
+}
+
+/*
+ * A PUT of a new member checks the target and its parent collection: one
+ * pass over the repository's locks does both (one SQLite read, not two).
+ */
+struct dav_lockscan_pair {
+    struct dav_lockscan *target, *parent;
+    bool below;
+};
+
+static int
+dav_lockscan_pair_cb(void *arg, const struct stor_lock *lk)
+{
+    struct dav_lockscan_pair *p = arg;
+
+    if (p->target != NULL && (dav_lock_covers(lk, p->target->path) ||
+                              (p->below && dav_root_below(lk->path, p->target->path))))
+        dav_lockscan_cb(p->target, lk);
+    if (p->parent != NULL && dav_lock_covers(lk, p->parent->path))
+        dav_lockscan_cb(p->parent, lk);
     return 0;
 }
 
@@ -422,11 +461,30 @@ dav_check_write(struct dav_req *d, const struct dav_res *r, unsigned what,
     }
 
     struct dav_lockscan ls = { .d = d, .repo = r->repo, .path = r->path, .what = what };
+    struct dav_lockscan ps = { .d = d, .repo = r->repo, .what = what & ~DAV_W_WIN32_PROPS };
+    /* 7.4: a lock on the parent collection protects its membership */
+    bool parent = (what & DAV_W_MEMBERSHIP) && r->path[0] != '\0';
+
     cf_buf_init(&ls.target_roots);
     cf_buf_init(&ls.below_roots);
-    if ((what & DAV_W_TARGET) &&
-        (rc = stor_locks_each(d->ctx->db, r->repo, r->path, (what & DAV_W_BELOW) != 0,
-                              dav_lockscan_cb, &ls)) < 0) {
+    cf_buf_init(&ps.target_roots);
+    cf_buf_init(&ps.below_roots);
+    if (parent) {
+        const char *slash = strrchr(r->path, '/');
+
+        ps.path = slash ? cf_pool_strndup(req->pool, r->path, (size_t)(slash - r->path)) : "";
+    }
+    if ((what & DAV_W_TARGET) && parent) {
+        struct dav_lockscan_pair pair = { &ls, &ps, (what & DAV_W_BELOW) != 0 };
+
+        rc = stor_locks_each(d->ctx->db, r->repo, "", true, dav_lockscan_pair_cb, &pair);
+    } else if (what & DAV_W_TARGET) {
+        rc = stor_locks_each(d->ctx->db, r->repo, r->path, (what & DAV_W_BELOW) != 0,
+                             dav_lockscan_cb, &ls);
+    } else if (parent) {
+        rc = stor_locks_each(d->ctx->db, r->repo, ps.path, false, dav_lockscan_cb, &ps);
+    }
+    if (rc < 0) {
         rc = dav_status_from_stor(rc, 500);
         goto out;
     }
@@ -453,28 +511,14 @@ dav_check_write(struct dav_req *d, const struct dav_res *r, unsigned what,
             goto out;
         }
     }
-    if ((what & DAV_W_MEMBERSHIP) && r->path[0] != '\0') {
-        /* 7.4: a lock on the parent collection protects its membership */
-        const char *slash = strrchr(r->path, '/');
-        const char *parent = slash ? cf_pool_strndup(req->pool, r->path,
-                                                     (size_t)(slash - r->path)) : "";
-        struct dav_lockscan ps = { .d = d, .repo = r->repo, .path = parent,
-                                   .what = what & ~DAV_W_WIN32_PROPS };
-
-        cf_buf_init(&ps.target_roots);
-        cf_buf_init(&ps.below_roots);
-        rc = stor_locks_each(d->ctx->db, r->repo, parent, false, dav_lockscan_cb, &ps);
-        if (rc < 0) {
-            rc = dav_status_from_stor(rc, 500);
-        } else if (ps.target_locked && !ps.target_ok) {
-            dav_error_body(req, "lock-token-submitted", &ps.target_roots);
-            rc = 423;
-        }
-        cf_buf_release(&ps.target_roots);
-        cf_buf_release(&ps.below_roots);
+    if (parent && ps.target_locked && !ps.target_ok) {
+        dav_error_body(req, "lock-token-submitted", &ps.target_roots);
+        rc = 423;
     }
 out:
     cf_buf_release(&ls.target_roots);
     cf_buf_release(&ls.below_roots);
+    cf_buf_release(&ps.target_roots);
+    cf_buf_release(&ps.below_roots);
     return rc;
 }

@@ -494,6 +494,24 @@ it_lock_depth_0_on_a_collection_protects_its_membership(void **state)
                             it_fmt("If: </dav/admin/lk-d0c/> (<%s>)\n", token), "n"), 201);
 }
 
+/* A lock on a member protects that member only: its siblings come and go. */
+static void
+it_lock_on_a_member_leaves_new_siblings_free(void **state)
+{
+    struct t_server *s = *state;
+    char token[256];
+
+    assert_int_equal(t_status(s, "MKCOL", "/dav/admin/lk-sib/", NULL, NULL), 201);
+    assert_int_equal(it_put(s, "/dav/admin/lk-sib/a.txt", NULL, "a"), 201);
+    assert_int_equal(it_lock(s, "/dav/admin/lk-sib/a.txt", "exclusive", "Depth: 0\n", token,
+                             sizeof(token)), 200);
+    assert_int_equal(it_put(s, "/dav/admin/lk-sib/b.txt", NULL, "b"), 201);
+    assert_int_equal(it_put(s, "/dav/admin/lk-sib/b.txt", NULL, "b2"), 204);
+    assert_int_equal(it_put(s, "/dav/admin/lk-sib/a.txt", NULL, "a2"), 423);
+    it_assert_disk(s, "lk-sib/a.txt", "a");
+    it_assert_disk(s, "lk-sib/b.txt", "b2");
+}
+
 static void
 it_move_of_a_collection_with_a_locked_member_is_423(void **state)
 {
@@ -656,6 +674,7 @@ main(void)
         cmocka_unit_test(it_unlock_unknown_token_is_409),
         cmocka_unit_test(it_unlock_is_204_and_then_put_needs_no_token),
         cmocka_unit_test(it_lock_depth_0_on_a_collection_protects_its_membership),
+        cmocka_unit_test(it_lock_on_a_member_leaves_new_siblings_free),
         cmocka_unit_test(it_move_of_a_collection_with_a_locked_member_is_423),
         cmocka_unit_test(it_copy_onto_a_locked_destination_is_423),
         cmocka_unit_test(it_lock_on_unmapped_url_without_parent_is_409),
