@@ -94,6 +94,7 @@ struct cf_conn {
     struct bufferevent *bev;
     struct event *rev;          /* plain TCP: reading (cf_conn_on_readable) */
     bool reading;
+    unsigned read_ms;           /* the read timeout read_tv holds */
     struct timeval read_tv;
     enum cf_conn_state state;
     char peer[INET6_ADDRSTRLEN];
@@ -191,8 +192,11 @@ cf_resp_header(struct cf_req *req, const char *name, const char *fmt, ...)
     cf_buf_adds(&req->resp_head, name);
     cf_buf_add(&req->resp_head, ": ", 2);
     va_start(ap, fmt);
+    /* most headers are a "%s" or a constant: no printf for them */
     if (fmt[0] == '%' && fmt[1] == 's' && fmt[2] == '\0')
-        cf_buf_adds(&req->resp_head, va_arg(ap, const char *));   /* most headers */
+        cf_buf_adds(&req->resp_head, va_arg(ap, const char *));
+    else if (strchr(fmt, '%') == NULL)
+        cf_buf_adds(&req->resp_head, fmt);
     else
         cf_buf_vaddf(&req->resp_head, fmt, ap);
     va_end(ap);
@@ -427,13 +431,22 @@ cf_conn_read_off(struct cf_conn *c)
     c->reading = false;
 }
 
+/*
+ * Sets the read timeout, and starts its timer over. On plain TCP the timer
+ * also starts over with every read, so a timeout that does not change (the
+ * idle one, from request to request on a keep-alive connection) is left as
+ * it is unless restart says so.
+ */
 static void
-cf_conn_set_read_timeout(struct cf_conn *c, unsigned ms)
+cf_conn_read_timeout(struct cf_conn *c, unsigned ms, bool restart)
 {
     const struct cf_conf *conf = c->w->srv->conf;
     struct timeval wt = { conf->write_timeout_ms / 1000,
                           (conf->write_timeout_ms % 1000) * 1000 };
 
+    if (!c->tls && !restart && c->read_ms == ms)
+        return;
+    c->read_ms = ms;
     c->read_tv.tv_sec = ms / 1000;
     c->read_tv.tv_usec = (ms % 1000) * 1000;
     if (c->tls) {
@@ -442,7 +455,13 @@ cf_conn_set_read_timeout(struct cf_conn *c, unsigned ms)
     }
     bufferevent_set_timeouts(c->bev, NULL, &wt);
     if (c->reading)
-        event_add(c->rev, &c->read_tv);     /* the timer starts over */
+        event_add(c->rev, &c->read_tv);
+}
+
+static void
+cf_conn_set_read_timeout(struct cf_conn *c, unsigned ms)
+{
+    cf_conn_read_timeout(c, ms, false);
 }
 
 static void
@@ -1259,8 +1278,9 @@ cf_conn_process(struct cf_conn *c)
             c->head_timer = evtimer_new(c->w->base, cf_conn_head_timeout, c);
         struct timeval tv = { srv->conf->header_timeout_ms / 1000,
                               (srv->conf->header_timeout_ms % 1000) * 1000 };
+        /* the head's deadline; reading keeps the idle timeout, which can only
+         * answer 408 sooner (when it is the shorter) */
         evtimer_add(c->head_timer, &tv);
-        cf_conn_set_read_timeout(c, srv->conf->header_timeout_ms);
     }
         /* fall through */
     case C_HEAD: {
@@ -1361,7 +1381,7 @@ cf_conn_writecb(struct bufferevent *bev, void *arg)
             cf_conn_free(c);
     } else if (c->state == C_IDLE && evbuffer_get_length(bufferevent_get_output(bev)) == 0) {
         /* the last response is out: the idle time starts now */
-        cf_conn_set_read_timeout(c, c->w->srv->conf->idle_timeout_ms);
+        cf_conn_read_timeout(c, c->w->srv->conf->idle_timeout_ms, true);
     }
 }
 

@@ -4,11 +4,12 @@
  * session cookie, or a personal access token (Bearer, for the REST API).
  *
  * HTTP Basic: the password is checked with argon2id once; the verified
- * credential is then kept in a per-thread cache keyed by a keyed BLAKE2b
- * hash of the Authorization value as sent (the password itself is never
- * kept), so the next requests cost a hash and a lookup. Entries expire (auth-cache) and
- * are all dropped when the auth epoch moves (ident.h), which every change
- * of a password, a status, a role or 2FA does, in cofferd or in cofferctl.
+ * credential is then kept in a per-thread cache keyed by a keyed hash
+ * (SipHash, 128 bits) of the Authorization value as sent (the password
+ * itself is never kept), so the next requests cost a hash and a lookup.
+ * Entries expire (auth-cache) and are all dropped when the auth epoch
+ * moves (ident.h), which every change of a password, a status, a role or
+ * 2FA does, in cofferd or in cofferctl.
  *
  * A user with 2FA on can use only app passwords over Basic. Failures are
  * throttled (throttle.h) and written to the audit log.
