@@ -1036,12 +1036,19 @@ static void
 stor_tmp_reap(int dirfd, const char *name)
 {
     struct statx sx;
+    char link[64], dir[PATH_MAX];
+    ssize_t n;
 
-    if (statx(dirfd, name, AT_SYMLINK_NOFOLLOW, STATX_TYPE | STATX_MTIME | STATX_SIZE, &sx) == 0 &&
-        S_ISREG(sx.stx_mode) && sx.stx_mtime.tv_sec < time(NULL) - STOR_TMP_STALE_S &&
-        unlinkat(dirfd, name, 0) == 0)
-        cf_log(CF_LOG_INFO, "removed '%s' (%llu bytes), left by a write a crash interrupted",
-               name, (unsigned long long)sx.stx_size);
+    if (statx(dirfd, name, AT_SYMLINK_NOFOLLOW, STATX_TYPE | STATX_MTIME | STATX_SIZE, &sx) < 0 ||
+        !S_ISREG(sx.stx_mode) || sx.stx_mtime.tv_sec >= time(NULL) - STOR_TMP_STALE_S ||
+        unlinkat(dirfd, name, 0) < 0)
+        return;
+    /* the folder's path, for whoever reads the log (rare: no cost worth saving) */
+    snprintf(link, sizeof(link), "/proc/self/fd/%d", dirfd);
+    n = readlink(link, dir, sizeof(dir) - 1);
+    dir[n > 0 ? n : 0] = '\0';
+    cf_log(CF_LOG_INFO, "removed '%s/%s' (%llu bytes), left by a write a crash interrupted",
+           n > 0 ? dir : "?", name, (unsigned long long)sx.stx_size);
 }
 
 struct stor_dir {
