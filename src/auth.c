@@ -3,9 +3,10 @@
  *
  * The Basic cache is one per worker thread, so a lookup takes no lock. It
  * is keyed by a keyed hash (SipHash, 128 bits) of the credentials as sent,
- * so a hit neither decodes nor keeps them. It is set-associative: the first bytes of
- * the hash pick a set of CF_AUTH_WAYS entries, and a new credential takes an
- * empty or stale entry of its set, else the one used least recently. (A
+ * so a hit neither decodes nor keeps them. It is set-associative: the first
+ * bytes of the hash pick a set of CF_AUTH_WAYS entries, and a new credential
+ * takes an empty or stale entry of its set, else the one used least
+ * recently. (A
  * direct-mapped cache made two logins that meet in one slot evict each
  * other on every request, each time paying an argon2id run: with 200 users
  * in 1,024 slots some twenty pairs do.) An entry is good while its epoch
@@ -321,25 +322,37 @@ cf_auth_basic_allowed(const struct cf_req *req)
     return req->tls || req->peer_loopback || req->conf->plain_basic;
 }
 
+/*
+ * Looks credentials v up in c: true with req's identity set from the cache.
+ * Fills h with their key and req->auth_epoch with the epoch looked up in.
+ */
+static bool
+cf_auth_cache_hit(struct cf_auth_cache *c, struct cf_req *req, struct cf_str v,
+                  unsigned char h[CF_AUTH_HASH_BYTES])
+{
+    const char *login;
+    int64_t user;
+
+    cf_auth_basic_hash(c->a, v, h);
+    req->auth_epoch = acl_epoch_get(c->a->epoch);
+    if ((user = cf_auth_cache_find(c, h, req->auth_epoch, time(NULL), &login)) == 0)
+        return false;
+    req->user_id = user;
+    req->user_login = cf_pool_strdup(req->pool, cf_str_from(login));
+    req->auth_via = CF_AUTH_BASIC;
+    return true;
+}
+
 int
 cf_auth_cached(struct cf_auth_cache *c, struct cf_req *req)
 {
     unsigned char h[CF_AUTH_HASH_BYTES];
-    const char *login;
     struct cf_str v;
-    int64_t user;
 
     if (!cf_auth_basic_value(req, &v) || !cf_auth_basic_allowed(req) ||
         v.len > (CF_AUTH_MAX_DECODED / 3 + 1) * 4)
         return -1;
-    cf_auth_basic_hash(c->a, v, h);
-    req->auth_epoch = acl_epoch_get(c->a->epoch);
-    if ((user = cf_auth_cache_find(c, h, req->auth_epoch, time(NULL), &login)) == 0)
-        return 1;
-    req->user_id = user;
-    req->user_login = cf_pool_strdup(req->pool, cf_str_from(login));
-    req->auth_via = CF_AUTH_BASIC;
-    return 0;
+    return cf_auth_cache_hit(c, req, v, h) ? 0 : 1;
 }
 
 void
@@ -379,18 +392,10 @@ cf_auth_basic(struct cf_auth_cache *c, struct stor_db *db, struct cf_req *req, s
     if (v.len > (CF_AUTH_MAX_DECODED / 3 + 1) * 4)
         return 400;
     /* the cache is keyed by the credentials as sent: a hit decodes nothing */
-    cf_auth_basic_hash(a, v, hash);
-    unsigned epoch = acl_epoch_get(a->epoch);
-    time_t now = time(NULL);
-    const char *cached;
-    int64_t cached_user = cf_auth_cache_find(c, hash, epoch, now, &cached);
-    req->auth_epoch = epoch;
-    if (cached_user > 0) {
-        req->user_id = cached_user;
-        req->user_login = cf_pool_strdup(req->pool, cf_str_from(cached));
-        req->auth_via = CF_AUTH_BASIC;
+    if (cf_auth_cache_hit(c, req, v, hash))
         return 0;
-    }
+    unsigned epoch = req->auth_epoch;
+    time_t now = time(NULL);
     if ((n = cf_base64_decode(v, dec, CF_AUTH_MAX_DECODED)) < 0)
         return 400;
     dec[n] = '\0';
