@@ -284,10 +284,7 @@ dav_if_token_covers(void *arg, struct cf_str token)
         return false;       /* unknown or expired, DAV:no-lock included */
     if (lk.repo != ir->res.repo->id)
         return false;
-    size_t n = strlen(lk.path);
-    const char *p = ir->res.path;
-    return strcmp(lk.path, p) == 0 ||
-           (lk.infinite && (n == 0 || (strncmp(lk.path, p, n) == 0 && p[n] == '/')));
+    return stor_lock_covers(lk.path, lk.infinite, ir->res.path);
 }
 
 static void
@@ -355,31 +352,12 @@ dav_add_root_href(const struct stor_repo *repo, struct cf_buf *b, const char *ro
     cf_buf_adds(b, "</D:href>");
 }
 
-/* True if lk covers path: rooted there, or above it with Depth: infinity (6.1). */
-static bool
-dav_lock_covers(const struct stor_lock *lk, const char *path)
-{
-    size_t n = strlen(lk->path);
-
-    return strcmp(lk->path, path) == 0 ||
-           (lk->infinite && (n == 0 || (strncmp(lk->path, path, n) == 0 && path[n] == '/')));
-}
-
-/* True if root lies strictly beneath path. */
-static bool
-dav_root_below(const char *root, const char *path)
-{
-    size_t n = strlen(path);
-
-    return n == 0 ? root[0] != '\0' : strncmp(root, path, n) == 0 && root[n] == '/';
-}
-
 static int
 dav_lockscan_cb(void *arg, const struct stor_lock *lk)
 {
     struct dav_lockscan *ls = arg;
     size_t n = strlen(lk->path);
-    bool covers = dav_lock_covers(lk, ls->path);
+    bool covers = stor_lock_covers(lk->path, lk->infinite, ls->path);
     bool ok = dav_lock_satisfied(ls->d, lk, ls->what);
 
     if (covers) {
@@ -409,10 +387,10 @@ dav_lockscan_pair_cb(void *arg, const struct stor_lock *lk)
 {
     struct dav_lockscan_pair *p = arg;
 
-    if (p->target != NULL && (dav_lock_covers(lk, p->target->path) ||
-                              (p->below && dav_root_below(lk->path, p->target->path))))
+    if (p->target != NULL && (stor_lock_covers(lk->path, lk->infinite, p->target->path) ||
+                              (p->below && stor_path_below(lk->path, p->target->path))))
         dav_lockscan_cb(p->target, lk);
-    if (p->parent != NULL && dav_lock_covers(lk, p->parent->path))
+    if (p->parent != NULL && stor_lock_covers(lk->path, lk->infinite, p->parent->path))
         dav_lockscan_cb(p->parent, lk);
     return 0;
 }

@@ -76,10 +76,7 @@ dav_lock_refresh(struct dav_req *d, unsigned timeout)
         p = q;
         if (stor_lock_get(d->ctx->db, tok, req->pool, &lk) < 0 || lk.repo != d->res.repo->id)
             continue;
-        size_t rl = strlen(lk.path);
-        if (!(strcmp(lk.path, d->res.path) == 0 ||
-              (lk.infinite && (rl == 0 || (strncmp(lk.path, d->res.path, rl) == 0 &&
-                                           d->res.path[rl] == '/')))))
+        if (!stor_lock_covers(lk.path, lk.infinite, d->res.path))
             continue;
         if (lk.principal != req->user_id) {
             req->err_msg = "that lock belongs to someone else";
@@ -268,10 +265,7 @@ dav_unlock(struct dav_req *d)
     }
     if (rc < 0)
         return dav_status_from_stor(rc, 500);
-    size_t n = strlen(lk.path);
-    if (!(strcmp(lk.path, d->res.path) == 0 ||
-          (lk.infinite && (n == 0 || (strncmp(lk.path, d->res.path, n) == 0 &&
-                                      d->res.path[n] == '/'))))) {
+    if (!stor_lock_covers(lk.path, lk.infinite, d->res.path)) {
         dav_error_body(req, "lock-token-matches-request-uri", NULL);
         return 409;
     }

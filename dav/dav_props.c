@@ -401,11 +401,8 @@ dav_write_lockdiscovery(struct dav_req *d, const struct dav_res *r, struct cf_bu
         dav_load_locks(d, pf, r);
     for (size_t i = 0; i < pf->nlocks; i++) {
         const struct stor_lock *lk = &pf->locks[i];
-        size_t n = strlen(lk->path);
 
-        if (!(strcmp(lk->path, r->path) == 0 ||
-              (lk->infinite && (n == 0 || (strncmp(lk->path, r->path, n) == 0 &&
-                                           r->path[n] == '/')))))
+        if (!stor_lock_covers(lk->path, lk->infinite, r->path))
             continue;
         if (shown++ == 0)
             cf_buf_adds(b, "<D:lockdiscovery>");

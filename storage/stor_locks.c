@@ -21,8 +21,7 @@
 #include "coffer/log.h"
 #include "coffer/banned.h"
 
-/* True if a lock rooted at root (infinite or not) covers path. */
-static bool
+bool
 stor_lock_covers(const char *root, bool infinite, const char *path)
 {
     size_t n = strlen(root);
@@ -36,8 +35,7 @@ stor_lock_covers(const char *root, bool infinite, const char *path)
     return strncmp(root, path, n) == 0 && path[n] == '/';
 }
 
-/* True if root lies strictly beneath path. */
-static bool
+bool
 stor_path_below(const char *root, const char *path)
 {
     size_t n = strlen(path);

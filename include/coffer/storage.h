@@ -664,6 +664,12 @@ struct stor_lock {
 
 typedef int (*stor_lock_fn)(void *arg, const struct stor_lock *lk);
 
+/* True if a lock rooted at root covers path: rooted there, or above it with
+ * Depth: infinity (RFC 4918 6.1). */
+bool stor_lock_covers(const char *root, bool infinite, const char *path);
+/* True if root lies strictly beneath path. */
+bool stor_path_below(const char *root, const char *path);
+
 /*
  * Calls fn for each live lock of repo that covers path (rooted at path, or
  * at an ancestor with Depth: infinity) and, with below, for each lock
