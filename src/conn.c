@@ -1030,14 +1030,14 @@ cf_conn_pipe_to_body(struct cf_worker *w, struct cf_req *req, size_t n)
 /*
  * Plain TCP, a body going to a file: moves the rest of it from the socket to
  * the file with splice(2), through the worker's pipe, without copying it
- * through user space. The bufferevent reads at most 4 KiB at a time
- * (libevent 2.1), each after an ioctl and a loop turn, which held a 256 MiB
- * PUT to a quarter of the disk's speed. At most CF_BODY_TURN bytes per call,
+ * through user space (and without a loop turn per CF_READ_PIECE read into
+ * the input buffer and written out again). At most CF_BODY_TURN bytes per call,
  * so that a fast sender does not keep the other connections of this worker
  * waiting; the read event calls again. With fsync on, the handler will fsync
  * the file: every CF_BODY_WRITEBACK bytes the disk is asked to start on them
  * (sync_file_range), so that writing overlaps receiving and the final fsync
- * has little left to do. Without a pipe the bufferevent goes on reading.
+ * has little left to do. Without a pipe the body goes through the input
+ * buffer as the others do.
  * Returns false when the client closed or the connection failed (the caller
  * frees it).
  */
@@ -1647,8 +1647,8 @@ cf_server_new(const struct cf_conf *conf, const struct cf_handler *handler)
         w->pipe[0] = w->pipe[1] = -1;
         /*
          * The changelist folds the epoll_ctl calls of one loop turn into the
-         * net change: a request answered within the turn that read it turns
-         * reading off and on again, and arms no write event, at no cost.
+         * net change: an event turned off and on again within a turn (a write
+         * event armed for a TLS answer sent at once, say) costs nothing.
          */
         struct event_config *ec = event_config_new();
 
