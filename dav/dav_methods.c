@@ -346,6 +346,10 @@ dav_put_finish(struct dav_req *d)
         rc = -req->body_errno;
         CF_LOG(CF_LOG_WARN, "%s: writing '%s' in '%s' failed: %s", __func__, d->res.path,
                d->res.repo->name, strerror(req->body_errno));
+        /* the temporary file goes in dav_done(); the old content stays */
+        req->err_msg = rc == -ENOSPC || rc == -EDQUOT
+                           ? "the server's disk is full; the file was not stored"
+                           : "the server could not write the file; it was not stored";
         return dav_status_from_stor(rc, 409);
     }
     /* Finder's chunked PUT says how long it should be (CLIENTS.md) */

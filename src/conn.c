@@ -980,7 +980,11 @@ cf_worker_pipe(struct cf_worker *w)
 {
     if (w->pipe[0] >= 0)
         return true;
-    if (w->pipe_failed || pipe2(w->pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
+    if (w->pipe_failed)
+        return false;
+    if (pipe2(w->pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
+        cf_log_errno(CF_LOG_WARN, "a worker cannot make its pipe for request bodies; "
+                                  "they will be copied through memory");
         w->pipe_failed = true;
         return false;
     }

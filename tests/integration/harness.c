@@ -25,6 +25,7 @@
 #include <libxml/xpathInternals.h>
 
 #include "harness.h"
+#include "../lib/t_seccomp.h"
 
 static const char *
 t_bin(void)
@@ -46,6 +47,27 @@ t_sh(const char *fmt, ...)
     va_end(ap);
     rc = system(cmd);
     return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+/* In the child before exec: from now on the call fails as f says. */
+static int
+t_fail_install(const struct t_fail *f)
+{
+    struct sock_filter prog[] = {
+        T_SECCOMP_OWN_ARCH,
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned int)f->nr, 0, 3),
+        /* the low word of the argument (little-endian) */
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+                 offsetof(struct seccomp_data, args) + 8 * (unsigned int)f->arg),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, f->value, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ((unsigned int)f->err & SECCOMP_RET_DATA)),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+
+    if (f->arg < 0 || f->arg > 5)
+        return -1;
+    return t_seccomp(prog, sizeof(prog) / sizeof(prog[0]));
 }
 
 static int
@@ -77,6 +99,10 @@ t_server_spawn(struct t_server *s, const char *extra_conf)
             dup2(fd, 2);
         }
         setenv("COFFER_ADMIN_PASSWORD", T_ADMIN_PW, 1);
+        if (s->fail.set && t_fail_install(&s->fail) < 0) {
+            perror("cannot install the seccomp filter");
+            _exit(127);
+        }
         if (extra_conf != NULL)
             execl(t_bin(), "cofferd", "-c", conffile, "--data", s->data, "--listen",
                   "127.0.0.1:0", "--port-file", portfile, (char *)NULL);
@@ -110,12 +136,17 @@ t_server_spawn(struct t_server *s, const char *extra_conf)
     return -1;
 }
 
-int
-t_server_start(struct t_server *s, const char *extra_conf)
+/* A new data directory under $TMPDIR, and the server started on it. */
+static int
+t_server_new(struct t_server *s, const char *extra_conf, const struct t_fail *fail)
 {
     const char *base = getenv("TMPDIR");
 
     memset(s, 0, sizeof(*s));
+    if (fail != NULL) {
+        s->fail = *fail;
+        s->fail.set = true;
+    }
     snprintf(s->dir, sizeof(s->dir), "%s/coffer-it-XXXXXX", base && *base ? base : "/tmp");
     if (mkdtemp(s->dir) == NULL)
         return -1;
@@ -123,6 +154,18 @@ t_server_start(struct t_server *s, const char *extra_conf)
     /* the bootstrap administrator's repository is the first one: id 1 */
     snprintf(s->repo_admin, sizeof(s->repo_admin), "%s/repos/1", s->data);
     return t_server_spawn(s, extra_conf);
+}
+
+int
+t_server_start(struct t_server *s, const char *extra_conf)
+{
+    return t_server_new(s, extra_conf, NULL);
+}
+
+int
+t_server_start_failing(struct t_server *s, const char *extra_conf, struct t_fail fail)
+{
+    return t_server_new(s, extra_conf, &fail);
 }
 
 void

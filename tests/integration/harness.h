@@ -29,6 +29,13 @@ struct t_server {
     char dir[256];              /* the temporary directory */
     char data[300];             /* dir/data */
     char repo_admin[400];       /* data/repos/<id of admin> */
+    struct t_fail {             /* a system call the server finds failing */
+        bool set;
+        int nr;                 /* its number (SYS_...) */
+        int arg;                /* when the low word of this argument ... */
+        unsigned int value;     /* ... is this */
+        int err;                /* it fails with this errno */
+    } fail;
 };
 
 struct t_resp {
@@ -43,6 +50,13 @@ struct t_resp {
  * passed with -c (one "key = value" per line). Returns 0 or -1.
  */
 int t_server_start(struct t_server *s, const char *extra_conf);
+/*
+ * As t_server_start, the server running under a seccomp filter that makes
+ * one system call fail as fail says: the error paths of a full disk or of
+ * a process out of file descriptors, without either. Returns -1 also where
+ * seccomp filters cannot be had.
+ */
+int t_server_start_failing(struct t_server *s, const char *extra_conf, struct t_fail fail);
 /* SIGTERM, wait, and remove the directory. */
 void t_server_stop(struct t_server *s);
 /* SIGTERM and wait, keeping the directory (for restart tests). */

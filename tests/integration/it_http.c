@@ -12,6 +12,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -24,6 +25,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -152,6 +154,27 @@ it_send_crlf(int fd, const char *text)
     assert_int_equal(rc, 0);
 }
 
+/* Sends the head of a PUT of size bytes to /dav/admin/name, as admin. */
+static void
+it_send_put_head(int fd, const char *name, size_t size)
+{
+    char head[512];
+
+    snprintf(head, sizeof(head), "PUT /dav/admin/%s HTTP/1.1\nHost: x\n" T_AUTH
+                                 "Content-Length: %zu\n\n", name, size);
+    it_send_crlf(fd, head);
+}
+
+/* A whole PUT on the connection; its response is left in it_r. */
+static int
+it_put_on(int fd, const char *name, const void *data, size_t size)
+{
+    it_send_put_head(fd, name, size);
+    assert_int_equal(t_conn_send_raw(fd, data, size), 0);
+    assert_int_equal(t_conn_read(fd, &it_r, false, 10000), 0);
+    return it_r.status;
+}
+
 /* Bytes of a test file: not text, so a shifted copy cannot compare equal. */
 static char *
 it_pattern(size_t n)
@@ -222,6 +245,32 @@ it_wait_lines(struct t_server *s, const char *name, int want, int timeout_ms)
         if ((text != NULL && it_count_lines(text) >= want) || it_now_ms() > end)
             return text;
         free(text);
+        usleep(20 * 1000);
+    }
+}
+
+/* Waits up to timeout_ms for the server's own log (stderr) to contain what. */
+static bool
+it_wait_server_log(struct t_server *s, const char *what, int timeout_ms)
+{
+    long long end = it_now_ms() + timeout_ms;
+    char path[400];
+
+    snprintf(path, sizeof(path), "%s/cofferd.log", s->dir);
+    for (;;) {
+        FILE *f = fopen(path, "r");
+        char line[1024];
+        bool found = false;
+
+        if (f != NULL) {
+            while (!found && fgets(line, sizeof(line), f) != NULL)
+                found = strstr(line, what) != NULL;
+            fclose(f);
+        }
+        if (found)
+            return true;
+        if (it_now_ms() > end)
+            return false;
         usleep(20 * 1000);
     }
 }
@@ -415,7 +464,7 @@ it_large_put_in_pieces_then_pipelined_get(void **state)
 {
     struct t_server *s = *state;
     const size_t size = 6u * 1024 * 1024 + 123, piece = 1024 * 1024;
-    char *data = it_pattern(size), head[256], *tail;
+    char *data = it_pattern(size), *tail;
     const char *get_lf = "GET /dav/admin/pieces.bin HTTP/1.1\nHost: x\n" T_AUTH "\n";
     char get[512];
     size_t sent = 0, glen = 0;
@@ -428,9 +477,7 @@ it_large_put_in_pieces_then_pipelined_get(void **state)
     }
 
     fd = it_open(s);
-    snprintf(head, sizeof(head), "PUT /dav/admin/pieces.bin HTTP/1.1\nHost: x\n" T_AUTH
-                                 "Content-Length: %zu\n\n", size);
-    it_send_crlf(fd, head);
+    it_send_put_head(fd, "pieces.bin", size);
     while (size - sent > piece) {
         assert_int_equal(t_conn_send_raw(fd, data + sent, piece), 0);
         sent += piece;
@@ -473,15 +520,13 @@ it_put_cut_off_midway_leaves_nothing(void **state)
 {
     struct t_server *s = *state;
     const size_t size = 8u * 1024 * 1024;
-    char *data = it_pattern(size), head[256];
+    char *data = it_pattern(size);
     int fd, entries;
 
     assert_int_equal(t_file_write(s, "cut.bin", "before", 6), 0);
     entries = it_entries(s->repo_admin);
     fd = it_open(s);
-    snprintf(head, sizeof(head), "PUT /dav/admin/cut.bin HTTP/1.1\nHost: x\n" T_AUTH
-                                 "Content-Length: %zu\n\n", size);
-    it_send_crlf(fd, head);
+    it_send_put_head(fd, "cut.bin", size);
     assert_int_equal(t_conn_send_raw(fd, data, size / 2), 0);
     usleep(100 * 1000);
     it_close(fd);
@@ -491,6 +536,65 @@ it_put_cut_off_midway_leaves_nothing(void **state)
     assert_int_equal(it_entries(s->repo_admin), entries);
     /* and the server goes on */
     assert_int_equal(t_status(s, "GET", "/dav/admin/cut.bin", NULL, NULL), 200);
+}
+
+/*
+ * A worker that cannot make its splice pipe (out of file descriptors) copies
+ * bodies through its input buffer: the file is whole all the same.
+ */
+static void
+it_put_without_a_body_pipe_is_stored_whole(void **state)
+{
+    const size_t size = 4u * 1024 * 1024;
+    struct t_fail no_pipe = { .nr = SYS_pipe2, .arg = 1, .value = O_CLOEXEC | O_NONBLOCK,
+                              .err = EMFILE };
+    char *data = it_pattern(size);
+    int fd;
+
+    (void)state;
+    assert_int_equal(t_server_start_failing(&it_own, NULL, no_pipe), 0);
+    for (int round = 0; round < 2; round++) {
+        fd = it_open(&it_own);
+        assert_int_equal(it_put_on(fd, "nopipe.bin", data, size), round == 0 ? 201 : 204);
+        t_resp_release(&it_r);
+        it_close(fd);
+        it_assert_disk(&it_own, "nopipe.bin", data, size);
+    }
+    assert_true(it_wait_server_log(&it_own, "cannot make its pipe for request bodies", 3000));
+}
+
+/*
+ * The disk fails while a body is spliced into its file (ENOSPC on the
+ * pipe-to-file splice): 507 with a message, the old content kept, no
+ * temporary file left, and the connection still in step.
+ */
+static void
+it_disk_full_during_put_is_507_and_keeps_the_old_file(void **state)
+{
+    const size_t size = 4u * 1024 * 1024;
+    struct t_fail full = { .nr = SYS_splice, .arg = 5, .value = SPLICE_F_MOVE, .err = ENOSPC };
+    char *data = it_pattern(size);
+    int fd, entries;
+
+    (void)state;
+    assert_int_equal(t_server_start_failing(&it_own, NULL, full), 0);
+    assert_int_equal(t_file_write(&it_own, "full.bin", "before", 6), 0);
+    entries = it_entries(it_own.repo_admin);
+    fd = it_open(&it_own);
+    assert_int_equal(it_put_on(fd, "full.bin", data, size), 507);
+    assert_non_null(strstr(it_r.body, "disk is full"));
+    t_resp_release(&it_r);
+    it_assert_disk(&it_own, "full.bin", "before", 6);
+    assert_int_equal(it_entries(it_own.repo_admin), entries);
+    /* the rest of the body was read: the next request is understood */
+    assert_int_equal(t_conn_send(fd, "GET /dav/admin/full.bin HTTP/1.1\nHost: x\n" T_AUTH "\n"),
+                     0);
+    assert_int_equal(t_conn_read(fd, &it_r, false, 5000), 0);
+    assert_int_equal(it_r.status, 200);
+    assert_int_equal(it_r.body_len, 6);
+    t_resp_release(&it_r);
+    it_close(fd);
+    assert_true(it_wait_server_log(&it_own, "No space left on device", 3000));
 }
 
 /* ---- chunked request bodies ---- */
@@ -893,32 +997,6 @@ it_access_log_has_one_line_per_request(void **state)
 
 /* ---- signals ---- */
 
-/* Waits up to timeout_ms for the server's own log (stderr) to contain what. */
-static bool
-it_wait_server_log(struct t_server *s, const char *what, int timeout_ms)
-{
-    long long end = it_now_ms() + timeout_ms;
-    char path[400];
-
-    snprintf(path, sizeof(path), "%s/cofferd.log", s->dir);
-    for (;;) {
-        FILE *f = fopen(path, "r");
-        char line[1024];
-        bool found = false;
-
-        if (f != NULL) {
-            while (!found && fgets(line, sizeof(line), f) != NULL)
-                found = strstr(line, what) != NULL;
-            fclose(f);
-        }
-        if (found)
-            return true;
-        if (it_now_ms() > end)
-            return false;
-        usleep(20 * 1000);
-    }
-}
-
 static void
 it_sighup_reopens_access_log(void **state)
 {
@@ -1030,6 +1108,9 @@ main(void)
         cmocka_unit_test_teardown(it_pipelined_requests_are_answered_in_order, it_own_teardown),
         cmocka_unit_test_teardown(it_large_put_in_pieces_then_pipelined_get, it_own_teardown),
         cmocka_unit_test_teardown(it_put_cut_off_midway_leaves_nothing, it_own_teardown),
+        cmocka_unit_test_teardown(it_put_without_a_body_pipe_is_stored_whole, it_own_teardown),
+        cmocka_unit_test_teardown(it_disk_full_during_put_is_507_and_keeps_the_old_file,
+                                  it_own_teardown),
         cmocka_unit_test_teardown(it_chunked_put_stores_exact_bytes, it_own_teardown),
         cmocka_unit_test_teardown(it_chunked_put_with_bad_chunk_size_is_400, it_own_teardown),
         cmocka_unit_test_teardown(it_expect_continue_sends_100_before_body, it_own_teardown),
