@@ -245,6 +245,7 @@ stor_fill(struct stor_stat *st, const struct statx *sx)
     st->mtime.tv_nsec = sx->stx_mtime.tv_nsec;
     st->ctime.tv_sec = sx->stx_ctime.tv_sec;
     st->ctime.tv_nsec = sx->stx_ctime.tv_nsec;
+    st->nlink = sx->stx_nlink;
     if (sx->stx_mask & STATX_BTIME) {
         st->btime.tv_sec = sx->stx_btime.tv_sec;
         st->btime.tv_nsec = sx->stx_btime.tv_nsec;
@@ -1053,6 +1054,9 @@ stor_tmp_reap(int dirfd, const char *name)
 
 struct stor_dir {
     int fd;
+    struct stor_dlist *list;    /* the kept listing, or NULL: from the disk */
+    size_t li;                  /* the next entry of list */
+    struct stor_dfill fill;     /* what is read from the disk, to be kept */
     size_t pos, end;            /* the unread records in buf */
     bool eof;
     char buf[STOR_DIR_BUF] __attribute__((aligned(8)));
@@ -1068,25 +1072,45 @@ stor_dir_open(struct stor_repo *repo, const char *path, struct stor_dir **out)
         return fd;
     d = cf_xmalloc(sizeof(*d));
     d->fd = fd;
+    d->li = 0;
     d->pos = d->end = 0;
     d->eof = false;
+    d->list = stor_dcache_get(fd, &d->fill);
     *out = d;
+    return 0;
+}
+
+/* The next entry of the kept listing; 0 at its end. */
+static int
+stor_dir_next_kept(struct stor_dir *d, const char **name, struct stor_stat *st)
+{
+    bool restat;
+
+    while (stor_dlist_next(d->list, &d->li, name, st, &restat)) {
+        if (!restat || stor_statat(d->fd, *name, st) == 0)
+            return 1;
+    }
     return 0;
 }
 
 int
 stor_dir_next(struct stor_dir *d, const char **name, struct stor_stat *st)
 {
+    if (d->list != NULL)
+        return stor_dir_next_kept(d, name, st);
     for (;;) {
         if (d->pos >= d->end) {
             ssize_t n;
 
             if (d->eof)
                 return 0;
-            if ((n = getdents64(d->fd, d->buf, sizeof(d->buf))) < 0)
+            if ((n = getdents64(d->fd, d->buf, sizeof(d->buf))) < 0) {
+                stor_dfill_drop(&d->fill);
                 return -errno;
+            }
             if (n == 0) {
                 d->eof = true;
+                stor_dfill_end(&d->fill);
                 return 0;
             }
             d->pos = 0;
@@ -1106,6 +1130,7 @@ stor_dir_next(struct stor_dir *d, const char **name, struct stor_stat *st)
         }
         if (stor_statat(d->fd, n, st) < 0)
             continue;   /* vanished, a link or a special file */
+        stor_dfill_add(&d->fill, n, st);
         *name = n;
         return 1;
     }
@@ -1117,11 +1142,19 @@ stor_dir_fd(struct stor_dir *d)
     return d->fd;
 }
 
+bool
+stor_dir_cached(const struct stor_dir *d)
+{
+    return d->list != NULL;
+}
+
 void
 stor_dir_close(struct stor_dir *d)
 {
     if (d == NULL)
         return;
+    stor_dfill_drop(&d->fill);
+    stor_dlist_release(d->list);
     close(d->fd);
     free(d);
 }

@@ -97,4 +97,34 @@ void stor_path_split(const char *path, struct cf_str *dir, struct cf_str *name);
 extern const char *const stor_schema_steps[];
 extern const int stor_schema_nsteps;
 
+/*
+ * Folder listings kept between requests (stor_dcache.c). stor_dcache_get()
+ * answers a held listing of the folder open as dirfd, or NULL: then, if
+ * fill->on, the caller reads the folder from the disk, hands each entry to
+ * stor_dfill_add() and, having read it to the end, calls stor_dfill_end(),
+ * which publishes it unless the folder changed meanwhile; stor_dfill_drop()
+ * when it stops early.
+ */
+struct stor_dent;
+struct stor_dlist;
+struct stor_dfill {
+    bool on;
+    int wd;
+    uint64_t gen;
+    int64_t born_ms;
+    struct stor_dent *e;
+    size_t n, cap;
+    char *names;
+    size_t nlen, ncap;
+    size_t bytes;
+};
+struct stor_dlist *stor_dcache_get(int dirfd, struct stor_dfill *fill);
+void stor_dfill_add(struct stor_dfill *f, const char *name, const struct stor_stat *st);
+void stor_dfill_end(struct stor_dfill *f);
+void stor_dfill_drop(struct stor_dfill *f);
+/* The entry at *i, then *i moves on; false at the end. *restat: stat it anew. */
+bool stor_dlist_next(struct stor_dlist *l, size_t *i, const char **name, struct stor_stat *st,
+                     bool *restat);
+void stor_dlist_release(struct stor_dlist *l);
+
 #endif

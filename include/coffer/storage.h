@@ -421,6 +421,7 @@ struct stor_stat {
     struct timespec mtime;
     struct timespec ctime;
     struct timespec btime;      /* birth time, or the earliest of mtime/ctime */
+    uint32_t nlink;
 };
 
 /* True for names storage keeps to itself (temporary files of a PUT). */
@@ -533,7 +534,8 @@ int stor_rename(struct stor_repo *srepo, const char *src, struct stor_repo *drep
                 const char *dst, bool durable);
 
 /* Directory listing, one entry at a time, symbolic links and internal
- * files skipped. */
+ * files skipped; from the folder listings kept between requests when the
+ * folder has not changed since (storage/stor_dcache.c). */
 struct stor_dir;
 int stor_dir_open(struct stor_repo *repo, const char *path, struct stor_dir **out);
 /* Returns 1 with an entry, 0 at the end, or a negative errno. *name is
@@ -541,6 +543,8 @@ int stor_dir_open(struct stor_repo *repo, const char *path, struct stor_dir **ou
 int stor_dir_next(struct stor_dir *d, const char **name, struct stor_stat *st);
 /* The directory's fd (for openat on its entries). */
 int stor_dir_fd(struct stor_dir *d);
+/* True if the listing comes from the kept one, not from the disk. */
+bool stor_dir_cached(const struct stor_dir *d);
 void stor_dir_close(struct stor_dir *d);
 
 /* Sum of the sizes of the regular files below path. */

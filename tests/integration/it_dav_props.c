@@ -6,6 +6,7 @@
  */
 #include "config.h"
 
+#include <fcntl.h>
 #include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include <cmocka.h>
@@ -415,6 +417,44 @@ it_propfind_collection_is_a_collection_with_a_slash_href(void **state)
     t_resp_release(&r);
 }
 
+/*
+ * The server keeps folder listings between requests (storage/stor_dcache.c):
+ * a file changed on the disk behind its back, in place or replaced, and a
+ * file added, show in the next listing.
+ */
+static void
+it_propfind_listing_shows_changes_made_on_the_disk(void **state)
+{
+    struct t_server *s = *state;
+    struct t_resp r;
+    IT_HOLD(prop, it_prop("/dav/admin/pfdisk/f.txt", 200));
+
+    assert_int_equal(t_status(s, "MKCOL", "/dav/admin/pfdisk/", NULL, NULL), 201);
+    assert_int_equal(it_put(s, "/dav/admin/pfdisk/f.txt", "four"), 201);
+    for (int round = 0; round < 4; round++) {
+        static const char *const body[] = { "four", "four", "now ten by", "3!!" };
+        static const char *const len[] = { "4", "4", "10", "3" };
+
+        if (round == 2) {
+            /* in place, as an editor that keeps the inode would */
+            int fd = open(it_fmt("%s/pfdisk/f.txt", s->repo_admin), O_WRONLY | O_TRUNC);
+
+            assert_true(fd >= 0);
+            assert_int_equal(write(fd, body[2], 10), 10);
+            close(fd);
+        } else if (round == 3) {
+            assert_int_equal(t_file_write(s, "pfdisk/f.txt", body[3], 3), 0);
+            assert_int_equal(t_file_write(s, "pfdisk/new.txt", "n", 1), 0);
+        }
+        assert_int_equal(t_reqs(s, &r, "PROPFIND", "/dav/admin/pfdisk/", "Depth: 1\n",
+                                 it_propfind_allprop), 0);
+        assert_int_equal(r.status, 207);
+        it_assert_xs(&r, it_fmt("%s/D:getcontentlength", prop), len[round]);
+        it_assert_xc(&r, "/D:multistatus/D:response", round == 3 ? 3 : 2);
+        t_resp_release(&r);
+    }
+}
+
 static void
 it_propfind_hrefs_are_percent_encoded(void **state)
 {
@@ -773,6 +813,7 @@ main(void)
         cmocka_unit_test(it_propfind_lockdiscovery_is_empty_until_locked),
         cmocka_unit_test(it_propfind_allprop_of_a_file_has_the_live_properties),
         cmocka_unit_test(it_propfind_collection_is_a_collection_with_a_slash_href),
+        cmocka_unit_test(it_propfind_listing_shows_changes_made_on_the_disk),
         cmocka_unit_test(it_propfind_hrefs_are_percent_encoded),
         cmocka_unit_test(it_propfind_allprop_include_adds_quota_available_bytes),
         cmocka_unit_test(it_propfind_propname_lists_names_as_empty_elements),

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -272,9 +273,10 @@ t_raw_ls(struct t_fx *fx, struct stor_repo *r, const char *rel)
 }
 
 /* The names stor_dir_next gives for rel, sorted, comma-separated, dirs with
- * "/" and files with their size: "a:1,sub/". NULL if stor_dir_open fails. */
+ * "/" and files with their size: "a:1,sub/". NULL if stor_dir_open fails.
+ * *kept, if not NULL: whether the listing was the one kept from before. */
 static const char *
-t_stor_ls(struct t_fx *fx, struct stor_repo *r, const char *rel)
+t_stor_ls_kept(struct t_fx *fx, struct stor_repo *r, const char *rel, bool *kept)
 {
     char *names[2048];
     size_t n = 0;
@@ -286,6 +288,8 @@ t_stor_ls(struct t_fx *fx, struct stor_repo *r, const char *rel)
 
     if (stor_dir_open(r, rel, &d) < 0)
         return NULL;
+    if (kept != NULL)
+        *kept = stor_dir_cached(d);
     while ((rc = stor_dir_next(d, &name, &st)) == 1 && n < 2048) {
         if (st.is_dir)
             names[n++] = cf_pool_printf(fx->pool, "%s/", name);
@@ -305,6 +309,12 @@ t_stor_ls(struct t_fx *fx, struct stor_repo *r, const char *rel)
     out = cf_pool_strndup(fx->pool, b.data ? b.data : "", b.len);
     cf_buf_release(&b);
     return out;
+}
+
+static const char *
+t_stor_ls(struct t_fx *fx, struct stor_repo *r, const char *rel)
+{
+    return t_stor_ls_kept(fx, r, rel, NULL);
 }
 
 /* A manifest of a tree: one line per entry, sorted, with sizes and content
@@ -1461,6 +1471,224 @@ test_dir_next_removes_stale_hidden_files_of_writes(void **state)
     assert_int_equal(stat(t_abs(fx, fx->r1, "T/.coffer-tmp-00000000000000cc"), &sb), 0);
 }
 
+/* ---- folder listings kept between requests (stor_dcache.c) ---- */
+
+/* The stat stor_dir_next gives for dir/name; fails the test if none. */
+static struct stor_stat
+t_stor_entry(struct stor_repo *r, const char *dir, const char *name, bool *kept)
+{
+    struct stor_dir *d = NULL;
+    struct stor_stat st, found;
+    const char *n;
+    bool seen = false;
+
+    assert_int_equal(stor_dir_open(r, dir, &d), 0);
+    *kept = stor_dir_cached(d);
+    while (stor_dir_next(d, &n, &st) == 1)
+        if (strcmp(n, name) == 0) {
+            found = st;
+            seen = true;
+        }
+    stor_dir_close(d);
+    if (!seen)
+        fail_msg("%s/%s not listed", dir, name);
+    return found;
+}
+
+static void
+t_append(struct t_fx *fx, struct stor_repo *r, const char *rel, const char *s)
+{
+    int fd = open(t_abs(fx, r, rel), O_WRONLY | O_APPEND | O_CLOEXEC);
+
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, s, strlen(s)), (ssize_t)strlen(s));
+    close(fd);
+}
+
+static void
+test_listing_kept_until_the_folder_changes(void **state)
+{
+    struct t_fx *fx = *state;
+    struct timespec when[2] = { { 1000000000, 5 }, { 1000000000, 5 } };
+    struct stor_stat st;
+    bool kept;
+
+    t_mkdir(fx, fx->r1, "K");
+    t_mkdir(fx, fx->r1, "K/s");
+    t_mkfile_s(fx, fx->r1, "K/a", "1");
+    t_mkfile_s(fx, fx->r1, "K/b", "22");
+    assert_string_equal(t_stor_ls_kept(fx, fx->r1, "K", &kept), "a:1,b:2,s/");
+    assert_false(kept);
+    assert_string_equal(t_stor_ls_kept(fx, fx->r1, "K", &kept), "a:1,b:2,s/");
+    assert_true(kept);
+
+    /* whoever changes the folder, the next listing shows it */
+    t_append(fx, fx->r1, "K/a", "x");                          /* written in place */
+    assert_string_equal(t_stor_ls_kept(fx, fx->r1, "K", &kept), "a:2,b:2,s/");
+    assert_false(kept);
+    assert_string_equal(t_stor_ls_kept(fx, fx->r1, "K", &kept), "a:2,b:2,s/");
+    assert_true(kept);
+    t_mkfile_s(fx, fx->r1, "K/c", "333");                      /* created */
+    assert_string_equal(t_stor_ls(fx, fx->r1, "K"), "a:2,b:2,c:3,s/");
+    assert_int_equal(unlink(t_abs(fx, fx->r1, "K/b")), 0);     /* removed */
+    assert_string_equal(t_stor_ls(fx, fx->r1, "K"), "a:2,c:3,s/");
+    assert_int_equal(rename(t_abs(fx, fx->r1, "K/c"), t_abs(fx, fx->r1, "K/d")), 0);
+    assert_string_equal(t_stor_ls(fx, fx->r1, "K"), "a:2,d:3,s/");
+    t_mkfile_s(fx, fx->r1, "e", "4444");                       /* moved in */
+    assert_int_equal(rename(t_abs(fx, fx->r1, "e"), t_abs(fx, fx->r1, "K/e")), 0);
+    assert_string_equal(t_stor_ls(fx, fx->r1, "K"), "a:2,d:3,e:4,s/");
+    assert_int_equal(truncate(t_abs(fx, fx->r1, "K/e"), 1), 0);  /* truncated */
+    assert_string_equal(t_stor_ls(fx, fx->r1, "K"), "a:2,d:3,e:1,s/");
+    assert_int_equal(utimensat(AT_FDCWD, t_abs(fx, fx->r1, "K/a"), when, 0), 0);
+    st = t_stor_entry(fx->r1, "K", "a", &kept);
+    assert_false(kept);
+    assert_int_equal(st.mtime.tv_sec, 1000000000);
+    assert_int_equal(st.mtime.tv_nsec, 5);
+    /* storage's own writes are changes like any other */
+    t_put_s(fx->r1, "K/a", "a new version");
+    assert_string_equal(t_stor_ls(fx, fx->r1, "K"), "a:13,d:3,e:1,s/");
+}
+
+/*
+ * A subfolder (its times change with what happens inside it) and a file with
+ * another link elsewhere (written through it, this folder hears nothing) are
+ * stat'ed again at each listing, even a kept one.
+ */
+static void
+test_listing_kept_restats_folders_and_linked_files(void **state)
+{
+    struct t_fx *fx = *state;
+    struct stor_stat st;
+    struct stat sb;
+    bool kept;
+
+    t_mkdir(fx, fx->r1, "L");
+    t_mkdir(fx, fx->r1, "L/sub");
+    t_mkdir(fx, fx->r1, "other");
+    t_mkfile_s(fx, fx->r1, "L/x", "1");
+    assert_int_equal(link(t_abs(fx, fx->r1, "L/x"), t_abs(fx, fx->r1, "other/y")), 0);
+    assert_string_equal(t_stor_ls(fx, fx->r1, "L"), "sub/,x:1");
+    assert_string_equal(t_stor_ls_kept(fx, fx->r1, "L", &kept), "sub/,x:1");
+    assert_true(kept);
+
+    t_append(fx, fx->r1, "other/y", "more");
+    assert_string_equal(t_stor_ls_kept(fx, fx->r1, "L", &kept), "sub/,x:5");
+    assert_true(kept);
+
+    usleep(10 * 1000);  /* a later mtime on any filesystem clock */
+    t_mkfile_s(fx, fx->r1, "L/sub/f", "f");
+    st = t_stor_entry(fx->r1, "L", "sub", &kept);
+    assert_true(kept);
+    assert_int_equal(stat(t_abs(fx, fx->r1, "L/sub"), &sb), 0);
+    assert_int_equal(st.mtime.tv_sec, sb.st_mtim.tv_sec);
+    assert_int_equal(st.mtime.tv_nsec, sb.st_mtim.tv_nsec);
+}
+
+/*
+ * A write through a shared mapping reaches no inotify watch: a kept listing
+ * is read from the disk again once it is two seconds old, which bounds how
+ * long such a change goes unseen.
+ */
+static void
+test_listing_read_again_after_two_seconds(void **state)
+{
+    struct t_fx *fx = *state;
+    struct stor_stat st;
+    struct stat sb;
+    char *m;
+    int fd;
+    bool kept;
+
+    t_mkdir(fx, fx->r1, "M");
+    t_mkfile(fx, fx->r1, "M/a", "0123456789", 10);
+    fd = open(t_abs(fx, fx->r1, "M/a"), O_RDWR | O_CLOEXEC);
+    assert_true(fd >= 0);
+    m = mmap(NULL, 10, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    assert_true(m != MAP_FAILED);
+    close(fd);          /* the mapping keeps the file open: IN_CLOSE_WRITE at munmap */
+    assert_string_equal(t_stor_ls(fx, fx->r1, "M"), "a:10");
+    assert_string_equal(t_stor_ls_kept(fx, fx->r1, "M", &kept), "a:10");
+    assert_true(kept);
+    usleep(10 * 1000);
+    m[0] = 'X';         /* a new mtime, and no event */
+    assert_int_equal(stat(t_abs(fx, fx->r1, "M/a"), &sb), 0);
+    st = t_stor_entry(fx->r1, "M", "a", &kept);
+    assert_true(kept);  /* not seen yet */
+    usleep(2100 * 1000);
+    st = t_stor_entry(fx->r1, "M", "a", &kept);
+    assert_false(kept);
+    assert_int_equal(st.mtime.tv_sec, sb.st_mtim.tv_sec);
+    assert_int_equal(st.mtime.tv_nsec, sb.st_mtim.tv_nsec);
+    munmap(m, 10);
+}
+
+/* A listing during which the folder changed, or not read to its end, is not kept. */
+static void
+test_listing_changed_or_cut_short_is_not_kept(void **state)
+{
+    struct t_fx *fx = *state;
+    struct stor_dir *d = NULL;
+    struct stor_stat st;
+    const char *name;
+    bool kept;
+
+    t_mkdir(fx, fx->r1, "C");
+    t_mkdir(fx, fx->r1, "E");
+    for (int i = 0; i < 3; i++) {
+        t_mkfile_s(fx, fx->r1, cf_pool_printf(fx->pool, "C/f%d", i), "x");
+        t_mkfile_s(fx, fx->r1, cf_pool_printf(fx->pool, "E/f%d", i), "x");
+    }
+    assert_int_equal(stor_dir_open(fx->r1, "C", &d), 0);
+    assert_int_equal(stor_dir_next(d, &name, &st), 1);
+    t_mkfile_s(fx, fx->r1, "C/late", "y");
+    while (stor_dir_next(d, &name, &st) == 1)
+        ;
+    stor_dir_close(d);
+    assert_string_equal(t_stor_ls_kept(fx, fx->r1, "C", &kept), "f0:1,f1:1,f2:1,late:1");
+    assert_false(kept);
+    assert_string_equal(t_stor_ls_kept(fx, fx->r1, "C", &kept), "f0:1,f1:1,f2:1,late:1");
+    assert_true(kept);
+
+    assert_int_equal(stor_dir_open(fx->r1, "E", &d), 0);
+    assert_int_equal(stor_dir_next(d, &name, &st), 1);
+    stor_dir_close(d);
+    assert_string_equal(t_stor_ls_kept(fx, fx->r1, "E", &kept), "f0:1,f1:1,f2:1");
+    assert_false(kept);
+}
+
+/* A folder whose listing would take more than half the budget is read each time. */
+static void
+test_listing_of_a_huge_folder_is_not_kept(void **state)
+{
+    struct t_fx *fx = *state;
+    struct stor_dir *d = NULL;
+    struct stor_stat st;
+    const char *name;
+    char pad[241], rel[300];
+    size_t n;
+
+    memset(pad, 'n', sizeof(pad) - 1);
+    pad[sizeof(pad) - 1] = '\0';
+    t_mkdir(fx, fx->r1, "H");
+    /* 16,000 entries of some 340 bytes each: 5 MiB, over the 4 MiB a listing may take */
+    for (int i = 0; i < 16000; i++) {
+        snprintf(rel, sizeof(rel), "H/%s%05d", pad, i);
+        int fd = open(t_abs(fx, fx->r1, rel), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+
+        assert_true(fd >= 0);
+        close(fd);
+    }
+    for (int round = 0; round < 2; round++) {
+        assert_int_equal(stor_dir_open(fx->r1, "H", &d), 0);
+        assert_false(stor_dir_cached(d));
+        n = 0;
+        while (stor_dir_next(d, &name, &st) == 1)
+            n++;
+        stor_dir_close(d);
+        assert_int_equal(n, 16000);
+    }
+}
+
 static void
 test_dir_next_ends_with_0_when_entries_vanish_during_the_listing(void **state)
 {
@@ -2349,6 +2577,11 @@ main(void)
         T(test_dir_next_skips_links_fifos_and_internal_names),
         T(test_dir_next_removes_stale_hidden_files_of_writes),
         T(test_dir_next_ends_with_0_when_entries_vanish_during_the_listing),
+        T(test_listing_kept_until_the_folder_changes),
+        T(test_listing_kept_restats_folders_and_linked_files),
+        T(test_listing_read_again_after_two_seconds),
+        T(test_listing_changed_or_cut_short_is_not_kept),
+        T(test_listing_of_a_huge_folder_is_not_kept),
         T(test_dir_open_errors),
         T(test_dir_listing_of_1000_files_returns_each_once),
         T(test_stat_and_open_read_kinds),
