@@ -1216,6 +1216,25 @@ acl_engine_has_grants_below(struct acl_engine *e, const struct stor_repo *repo,
     return v;
 }
 
+bool
+acl_engine_has_grants_under(struct acl_engine *e, const struct stor_repo *repo, const char *path)
+{
+    const struct acl_repo_grants *rg;
+    size_t plen = strlen(path);
+    bool v = false;
+
+    pthread_rwlock_rdlock(&e->lock);
+    rg = acl_map_get(&e->pic->repos, repo->id);
+    for (size_t i = 0; rg != NULL && i < rg->n && !v; i++) {
+        const struct acl_gnode *n = rg->v[i];
+
+        v = n->plen > plen &&
+            (plen == 0 || (memcmp(n->path, path, plen) == 0 && n->path[plen] == '/'));
+    }
+    pthread_rwlock_unlock(&e->lock);
+    return v;
+}
+
 /* Frees the grant part of a scratch picture. */
 static void
 acl_pic_grants_free(struct acl_pic *t)

@@ -156,6 +156,8 @@ struct dav_pf_frame {
     size_t plen;
     struct cf_buf href;         /* its href, ending in '/' */
     struct dav_pmap props;
+    bool uniform;               /* no grant below it: each member holds fac */
+    unsigned fac;
 };
 
 struct dav_propfind {
@@ -872,6 +874,10 @@ dav_pf_push(struct dav_req *d, struct dav_propfind *pf, struct stor_repo *repo,
     dav_href_path(&f->href, repo, path, true);
     /* one query per collection for all its members' dead properties */
     stor_props_children(d->ctx->db, repo, path, dav_pmap_add, &f->props);
+    /* and, in the usual case of no grant below it, one permission check */
+    f->uniform = !acl_engine_has_grants_under(d->ctx->acl, repo, path);
+    if (f->uniform)
+        f->fac = acl_engine_faculties(d->ctx->acl, d->req->user_id, repo, path);
     pf->top++;
     return 0;
 }
@@ -1041,11 +1047,18 @@ dav_pf_produce(struct cf_req *req, struct cf_buf *out)
         child.exists = true;
         /*
          * PROPFIND never shows a name the caller may not see, nor walks
-         * below it: nothing there is visible either (acl.h)
+         * below it: nothing there is visible either (acl.h). Without a grant
+         * below the collection, no member holds more or less than it.
          */
-        e.fac = acl_engine_faculties(d->ctx->acl, req->user_id, child.repo, child.path);
-        if (e.fac == 0 && !acl_path_visible(d->ctx->acl, req->user_id, child.repo, child.path))
-            continue;
+        if (f->uniform) {
+            if ((e.fac = f->fac) == 0)
+                continue;
+        } else {
+            e.fac = acl_engine_faculties(d->ctx->acl, req->user_id, child.repo, child.path);
+            if (e.fac == 0 &&
+                !acl_path_visible(d->ctx->acl, req->user_id, child.repo, child.path))
+                continue;
+        }
         e.name = name;
         e.dirfd = stor_dir_fd(f->dir);
         e.base = &f->href;

@@ -57,18 +57,22 @@
                           IN_MOVED_FROM | IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF |    \
                           IN_ONLYDIR)
 
-/* One entry of a listing: what stor_dir_next() gave. */
+/* One entry of a listing: what stor_dir_next() gave, in 64 bytes. */
 struct stor_dent {
+    uint64_t size, ino;
+    int64_t mtime_s, ctime_s, btime_s;
+    uint32_t mtime_ns, ctime_ns, btime_ns;
     uint32_t off;               /* of its name in names */
     bool restat;                /* kept by name only: stat'ed at each listing */
-    struct stor_stat st;
 };
+_Static_assert(sizeof(struct stor_dent) == 64, "a kept entry takes 64 bytes");
 
 struct stor_dlist {
     atomic_uint refs;           /* the cache's and each reader's */
     size_t n;
     size_t bytes;
     int64_t born_ms;
+    uint64_t dev;               /* of every entry kept whole */
     struct stor_dent *e;
     char *names;
 };
@@ -258,10 +262,20 @@ stor_dfill_add(struct stor_dfill *f, const char *name, const struct stor_stat *s
     }
     struct stor_dent *e = &f->e[f->n++];
 
+    if (f->n == 1)
+        f->dev = st->dev;
     e->off = (uint32_t)f->nlen;
-    /* see the top of the file: only a file with one link is kept whole */
-    e->restat = st->is_dir || st->nlink != 1;
-    e->st = *st;
+    /* see the top of the file: only a file with one link is kept whole
+     * (and one mounted over this folder's entry would not be seen at all) */
+    e->restat = st->is_dir || st->nlink != 1 || st->dev != f->dev;
+    e->size = st->size;
+    e->ino = st->ino;
+    e->mtime_s = st->mtime.tv_sec;
+    e->mtime_ns = (uint32_t)st->mtime.tv_nsec;
+    e->ctime_s = st->ctime.tv_sec;
+    e->ctime_ns = (uint32_t)st->ctime.tv_nsec;
+    e->btime_s = st->btime.tv_sec;
+    e->btime_ns = (uint32_t)st->btime.tv_nsec;
     memcpy(f->names + f->nlen, name, len);
     f->nlen += len;
     f->bytes += sizeof(struct stor_dent) + len;
@@ -288,8 +302,10 @@ stor_dfill_end(struct stor_dfill *f)
     l = cf_xcalloc(1, sizeof(*l));
     atomic_init(&l->refs, 1);
     l->n = f->n;
-    l->e = f->e;
-    l->names = f->names;
+    l->dev = f->dev;
+    /* what doubling left over goes back (the larger blocks are mappings) */
+    l->e = f->n ? cf_xrealloc(f->e, f->n * sizeof(*f->e)) : f->e;
+    l->names = f->nlen ? cf_xrealloc(f->names, f->nlen) : f->names;
     l->bytes = f->bytes + sizeof(*l);
     l->born_ms = f->born_ms;
     memset(f, 0, sizeof(*f));
@@ -327,7 +343,17 @@ stor_dlist_next(struct stor_dlist *l, size_t *i, const char **name, struct stor_
     const struct stor_dent *e = &l->e[(*i)++];
 
     *name = l->names + e->off;
-    *st = e->st;
     *restat = e->restat;
+    st->is_dir = false;     /* a folder is always stat'ed anew */
+    st->size = e->size;
+    st->ino = e->ino;
+    st->dev = l->dev;
+    st->nlink = 1;
+    st->mtime.tv_sec = e->mtime_s;
+    st->mtime.tv_nsec = e->mtime_ns;
+    st->ctime.tv_sec = e->ctime_s;
+    st->ctime.tv_nsec = e->ctime_ns;
+    st->btime.tv_sec = e->btime_s;
+    st->btime.tv_nsec = e->btime_ns;
     return true;
 }

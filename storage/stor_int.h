@@ -112,6 +112,7 @@ struct stor_dfill {
     int wd;
     uint64_t gen;
     int64_t born_ms;
+    uint64_t dev;
     struct stor_dent *e;
     size_t n, cap;
     char *names;

@@ -108,6 +108,10 @@ bool acl_path_visible(struct acl_engine *e, int64_t user, const struct stor_repo
 /* True if some grant sits at or below path in repo (so a MOVE or DELETE there concerns grants). */
 bool acl_engine_has_grants_below(struct acl_engine *e, const struct stor_repo *repo,
                                  const char *path);
+/* True if some grant sits strictly below path: without one, every member
+ * of path holds what path holds (grants inherit downwards). */
+bool acl_engine_has_grants_under(struct acl_engine *e, const struct stor_repo *repo,
+                                 const char *path);
 
 /*
  * Keeps the picture in step after a MOVE or DELETE carried grants along

@@ -705,6 +705,14 @@ test_grants_inherit_and_add_up(void **state)
     assert_false(acl_path_visible(fx->engine, lena, r, "plans/q3"));   /* not a folder of it */
     assert_false(acl_path_visible(fx->engine, lena, r, "plans/q3.odt.bak"));
     assert_true(acl_repo_visible(fx->engine, lena, r));
+    /* grants strictly below a folder: a listing checks each member only then */
+    assert_true(acl_engine_has_grants_under(fx->engine, r, ""));
+    assert_true(acl_engine_has_grants_under(fx->engine, r, "plans"));
+    assert_false(acl_engine_has_grants_under(fx->engine, r, "plans/q3.odt"));  /* at, not under */
+    assert_false(acl_engine_has_grants_under(fx->engine, r, "plans/2025"));
+    assert_false(acl_engine_has_grants_under(fx->engine, r, "plan"));   /* a prefix of a name */
+    assert_false(acl_engine_has_grants_under(fx->engine, r, "budget"));
+    assert_false(acl_engine_has_grants_under(fx->engine, other, ""));
     /* an element role's faculties change: every grant with it follows */
     t_role(fx, STOR_ROLES_ELEMENT, "edit", ACL_WRITE);
     assert_int_equal(t_fac(fx, kim, r, "plans/q3.odt"), ACL_R | ACL_WRITE);
