@@ -3016,7 +3016,7 @@ cf_ctl_role_set(struct cf_ctl *c, int argc, char **argv)
     const char *facs = NULL;
     struct stor_role r = { 0 };
     struct cf_ctl_roles l = { 0 };
-    enum stor_role_kind k;
+    enum stor_role_kind k = STOR_ROLES_ELEMENT;    /* set by cf_ctl_role_kind */
     bool help = false, group = false, element = false;
     unsigned f = 0;
     uint32_t cur;
@@ -3086,7 +3086,7 @@ cf_ctl_role_delete(struct cf_ctl *c, int argc, char **argv)
         CF_CTL_COMMON_OPTS,
         { NULL, 0, NULL, 0 },
     };
-    enum stor_role_kind k;
+    enum stor_role_kind k = STOR_ROLES_ELEMENT;    /* set by cf_ctl_role_kind */
     bool help = false, group = false, element = false;
     const char *name;
     json_t *doc;
