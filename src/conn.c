@@ -58,6 +58,7 @@ size_t cf_http_parser_size(void);
 
 #define CF_PUMP_LOW        (256u * 1024)   /* refill output below this */
 #define CF_PRODUCE_FIRST   (64u * 1024)    /* bigger than this goes chunked */
+#define CF_PRODUCE_LOW     (64u * 1024)    /* produce more below this */
 #define CF_TLS_PIECE       (64u * 1024)
 #define CF_DISCARD_MAX     (64u * 1024)    /* bodies of refused requests we read */
 #define CF_READ_MAX        (256u * 1024)
@@ -640,6 +641,9 @@ cf_conn_pump(struct cf_conn *c)
         if (req->producer != NULL && !c->produced_done) {
             int r;
 
+            /* produced bytes are memory, unlike a file's: keep less waiting */
+            if (evbuffer_get_length(out) >= CF_PRODUCE_LOW)
+                return 0;
             cf_buf_reset(&c->prodbuf);
             r = req->producer(req, &c->prodbuf);
             if (r < 0 || (r == 1 && c->prodbuf.len == 0))

@@ -41,6 +41,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -51,26 +52,32 @@
 
 #define STOR_DC_DIRS     256                    /* folders watched at once */
 #define STOR_DC_BUDGET   (8u * 1024 * 1024)     /* bytes of listings in all */
-#define STOR_DC_LIST_MAX (STOR_DC_BUDGET / 2)   /* a larger folder is not kept */
+#define STOR_DC_LIST_MAX (STOR_DC_BUDGET / 4)   /* a larger folder is not kept */
 #define STOR_DC_AGE_MS   2000
 #define STOR_DC_MASK     (IN_MODIFY | IN_ATTRIB | IN_CLOSE_WRITE | IN_CREATE | IN_DELETE | \
                           IN_MOVED_FROM | IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF |    \
                           IN_ONLYDIR)
 
-/* One entry of a listing: what stor_dir_next() gave, in 64 bytes. */
+/* One entry of a listing: what stor_dir_next() gave, in 48 bytes. */
 struct stor_dent {
     uint64_t size, ino;
-    int64_t mtime_s, ctime_s, btime_s;
-    uint32_t mtime_ns, ctime_ns, btime_ns;
-    uint32_t off;               /* of its name in names */
-    bool restat;                /* kept by name only: stat'ed at each listing */
+    int64_t mtime, ctime, btime;    /* nanoseconds since the epoch */
+    uint32_t off;                   /* of its name in names */
+    bool restat;                    /* kept by name only: stat'ed at each listing */
 };
-_Static_assert(sizeof(struct stor_dent) == 64, "a kept entry takes 64 bytes");
+_Static_assert(sizeof(struct stor_dent) == 48, "a kept entry takes 48 bytes");
 
+/*
+ * A listing's entries and names live in two private mappings, reserved at
+ * STOR_DC_LIST_MAX each when the folder is read and cut to their size when
+ * the listing is kept: only the pages written are resident, and a dropped
+ * listing gives its memory back at once (malloc would keep it in the arena
+ * of whichever thread read the folder).
+ */
 struct stor_dlist {
     atomic_uint refs;           /* the cache's and each reader's */
-    size_t n;
-    size_t bytes;
+    size_t n, nlen;             /* entries, and bytes of names */
+    size_t bytes;               /* resident: the two mappings */
     int64_t born_ms;
     uint64_t dev;               /* of every entry kept whole */
     struct stor_dent *e;
@@ -83,6 +90,7 @@ struct stor_ddir {
     uint64_t gen;               /* events seen for it */
     uint64_t used;              /* the cache's tick when last looked up */
     struct stor_dlist *list;    /* the published listing, or NULL */
+    bool filling;               /* one reader is keeping what he reads */
 };
 
 static struct {
@@ -113,12 +121,27 @@ stor_dc_init(void)
         cf_log_errno(CF_LOG_WARN, "no inotify: folder listings are read from the disk each time");
 }
 
+static size_t
+stor_dc_pages(size_t n)
+{
+    size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+
+    return (n + pg - 1) / pg * pg;
+}
+
+static void
+stor_dc_unmap(void *p, size_t len)
+{
+    if (p != NULL)
+        munmap(p, stor_dc_pages(len));
+}
+
 void
 stor_dlist_release(struct stor_dlist *l)
 {
     if (l != NULL && atomic_fetch_sub_explicit(&l->refs, 1, memory_order_acq_rel) == 1) {
-        free(l->e);
-        free(l->names);
+        stor_dc_unmap(l->e, l->n * sizeof(*l->e));
+        stor_dc_unmap(l->names, l->nlen);
         free(l);
     }
 }
@@ -223,70 +246,156 @@ stor_dcache_get(int dirfd, struct stor_dfill *fill)
             dd = stor_dc_slot();
             dd->wd = wd;
             dd->gen = 0;
+            dd->filling = false;
         }
         dd->used = ++stor_dc.tick;
         if (dd->list != NULL && stor_dc_now_ms() - dd->list->born_ms < STOR_DC_AGE_MS) {
             l = dd->list;
             atomic_fetch_add_explicit(&l->refs, 1, memory_order_relaxed);
-        } else {
-            stor_dc_unpublish(dd);
+        } else if (!dd->filling) {
+            /*
+             * This reader keeps what he reads; the others meanwhile just
+             * read. A listing too old to trust is checked against what he
+             * reads, and if nothing differs it is trusted again: the usual
+             * case costs no memory.
+             */
+            dd->filling = true;
             fill->on = true;
             fill->wd = wd;
             fill->gen = dd->gen;
             fill->born_ms = stor_dc_now_ms();
+            if ((fill->check = dd->list) != NULL) {
+                atomic_fetch_add_explicit(&fill->check->refs, 1, memory_order_relaxed);
+                fill->dev = fill->check->dev;
+            }
         }
     }
     pthread_mutex_unlock(&stor_dc.mu);
     return l;
 }
 
+/* Lock held: the folder's one fill is over, kept or not. */
+static void
+stor_dc_fill_over(int wd)
+{
+    struct stor_ddir *dd = stor_dc_find(wd);
+
+    if (dd != NULL)
+        dd->filling = false;
+}
+
+static void *
+stor_dc_reserve(void)
+{
+    void *p = mmap(NULL, STOR_DC_LIST_MAX, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+    return p == MAP_FAILED ? NULL : p;
+}
+
+/* Nanoseconds since the epoch; false if they do not fit in 64 bits. */
+static bool
+stor_dc_ns(const struct timespec *ts, int64_t *out)
+{
+    if (ts->tv_sec > INT64_MAX / 1000000000 - 1 || ts->tv_sec < INT64_MIN / 1000000000 + 1)
+        return false;
+    *out = (int64_t)ts->tv_sec * 1000000000 + ts->tv_nsec;
+    return true;
+}
+
+/* The first n entries of the listing being checked, copied to begin a new one. */
+static bool
+stor_dc_fork(struct stor_dfill *f)
+{
+    const struct stor_dlist *c = f->check;
+
+    if ((f->e = stor_dc_reserve()) == NULL || (f->names = stor_dc_reserve()) == NULL)
+        return false;
+    f->nlen = f->n < c->n ? c->e[f->n].off : c->nlen;
+    memcpy(f->e, c->e, f->n * sizeof(*f->e));
+    memcpy(f->names, c->names, f->nlen);
+    f->dev = c->dev;
+    return true;
+}
+
 void
 stor_dfill_add(struct stor_dfill *f, const char *name, const struct stor_stat *st)
 {
     size_t len = strlen(name) + 1;
+    struct stor_dent ne;
 
     if (!f->on)
         return;
-    if (f->bytes + sizeof(struct stor_dent) + len > STOR_DC_LIST_MAX) {
+    if (f->n == 0 && f->check == NULL)
+        f->dev = st->dev;
+    memset(&ne, 0, sizeof(ne));   /* the padding too: entries are compared whole */
+    ne.off = (uint32_t)f->nlen;
+    ne.size = st->size;
+    ne.ino = st->ino;
+    /* see the top of the file: only a file with one link is kept whole
+     * (and one mounted over this folder's entry would not be seen at all) */
+    ne.restat = st->is_dir || st->nlink != 1 || st->dev != f->dev ||
+                !stor_dc_ns(&st->mtime, &ne.mtime) || !stor_dc_ns(&st->ctime, &ne.ctime) ||
+                !stor_dc_ns(&st->btime, &ne.btime);
+    if (ne.restat) {
+        ne.size = ne.ino = 0;
+        ne.mtime = ne.ctime = ne.btime = 0;
+    }
+    if (f->check != NULL) {
+        const struct stor_dlist *c = f->check;
+
+        if (f->n < c->n && memcmp(&c->e[f->n], &ne, sizeof(ne)) == 0 &&
+            memcmp(c->names + ne.off, name, len) == 0) {
+            f->n++;
+            f->nlen += len;
+            return;
+        }
+        /* it differs from here: a new listing, begun with what matched */
+        if (!stor_dc_fork(f)) {
+            stor_dfill_drop(f);
+            return;
+        }
+        stor_dlist_release(f->check);
+        f->check = NULL;
+    }
+    if (f->e == NULL && ((f->e = stor_dc_reserve()) == NULL ||
+                         (f->names = stor_dc_reserve()) == NULL)) {
+        stor_dfill_drop(f);
+        return;
+    }
+    if ((f->n + 1) * sizeof(struct stor_dent) + f->nlen + len > STOR_DC_LIST_MAX) {
         stor_dfill_drop(f);     /* too large to keep */
         return;
     }
-    if (f->n == f->cap) {
-        f->cap = f->cap ? f->cap * 2 : 64;
-        f->e = cf_xrealloc(f->e, f->cap * sizeof(*f->e));
-    }
-    if (f->nlen + len > f->ncap) {
-        while (f->nlen + len > f->ncap)
-            f->ncap = f->ncap ? f->ncap * 2 : 1024;
-        f->names = cf_xrealloc(f->names, f->ncap);
-    }
-    struct stor_dent *e = &f->e[f->n++];
-
-    if (f->n == 1)
-        f->dev = st->dev;
-    e->off = (uint32_t)f->nlen;
-    /* see the top of the file: only a file with one link is kept whole
-     * (and one mounted over this folder's entry would not be seen at all) */
-    e->restat = st->is_dir || st->nlink != 1 || st->dev != f->dev;
-    e->size = st->size;
-    e->ino = st->ino;
-    e->mtime_s = st->mtime.tv_sec;
-    e->mtime_ns = (uint32_t)st->mtime.tv_nsec;
-    e->ctime_s = st->ctime.tv_sec;
-    e->ctime_ns = (uint32_t)st->ctime.tv_nsec;
-    e->btime_s = st->btime.tv_sec;
-    e->btime_ns = (uint32_t)st->btime.tv_nsec;
+    f->e[f->n++] = ne;
     memcpy(f->names + f->nlen, name, len);
     f->nlen += len;
-    f->bytes += sizeof(struct stor_dent) + len;
 }
 
 void
 stor_dfill_drop(struct stor_dfill *f)
 {
-    free(f->e);
-    free(f->names);
+    if (f->on) {
+        pthread_mutex_lock(&stor_dc.mu);
+        stor_dc_fill_over(f->wd);
+        pthread_mutex_unlock(&stor_dc.mu);
+    }
+    stor_dlist_release(f->check);
+    if (f->e != NULL)
+        munmap(f->e, STOR_DC_LIST_MAX);
+    if (f->names != NULL)
+        munmap(f->names, STOR_DC_LIST_MAX);
     memset(f, 0, sizeof(*f));
+}
+
+/* Cuts a reserved mapping to the pages of its first len bytes (len > 0). */
+static void
+stor_dc_cut(void *p, size_t len)
+{
+    size_t keep = stor_dc_pages(len);
+
+    if (keep < STOR_DC_LIST_MAX)
+        munmap((char *)p + keep, STOR_DC_LIST_MAX - keep);
 }
 
 void
@@ -299,21 +408,45 @@ stor_dfill_end(struct stor_dfill *f)
 
     if (!f->on)
         return;
+    if (f->check != NULL && f->n < f->check->n && !stor_dc_fork(f)) {
+        stor_dfill_drop(f);     /* entries at the end are gone */
+        return;
+    }
+    if (f->check != NULL && f->e == NULL) {
+        /* the same listing, entry for entry: trusted again from when it was read */
+        pthread_mutex_lock(&stor_dc.mu);
+        stor_dc_fill_over(wd);
+        stor_dc_drain();
+        if ((dd = stor_dc_find(wd)) != NULL && dd->gen == gen && dd->list == f->check)
+            dd->list->born_ms = f->born_ms;
+        pthread_mutex_unlock(&stor_dc.mu);
+        stor_dlist_release(f->check);
+        memset(f, 0, sizeof(*f));
+        return;
+    }
+    stor_dlist_release(f->check);
+    f->check = NULL;
     l = cf_xcalloc(1, sizeof(*l));
     atomic_init(&l->refs, 1);
     l->n = f->n;
+    l->nlen = f->nlen;
     l->dev = f->dev;
-    /* what doubling left over goes back (the larger blocks are mappings) */
-    l->e = f->n ? cf_xrealloc(f->e, f->n * sizeof(*f->e)) : f->e;
-    l->names = f->nlen ? cf_xrealloc(f->names, f->nlen) : f->names;
-    l->bytes = f->bytes + sizeof(*l);
+    l->e = f->e;
+    l->names = f->names;
+    l->bytes = sizeof(*l);
+    if (l->e != NULL) {     /* not an empty folder */
+        stor_dc_cut(l->e, l->n * sizeof(*l->e));
+        stor_dc_cut(l->names, l->nlen);
+        l->bytes += stor_dc_pages(l->n * sizeof(*l->e)) + stor_dc_pages(l->nlen);
+    }
     l->born_ms = f->born_ms;
     memset(f, 0, sizeof(*f));
     pthread_mutex_lock(&stor_dc.mu);
+    stor_dc_fill_over(wd);
     stor_dc_drain();
     /* the folder unchanged since its watch was set, before it was read */
-    if ((dd = stor_dc_find(wd)) != NULL && dd->gen == gen &&
-        dd->list == NULL) {
+    if ((dd = stor_dc_find(wd)) != NULL && dd->gen == gen) {
+        stor_dc_unpublish(dd);  /* the one it replaces, if any */
         dd->list = l;
         stor_dc.bytes += l->bytes;
         l = NULL;
@@ -334,6 +467,19 @@ stor_dfill_end(struct stor_dfill *f)
     stor_dlist_release(l);
 }
 
+/* Back from nanoseconds since the epoch. */
+static struct timespec
+stor_dc_ts(int64_t ns)
+{
+    struct timespec ts = { .tv_sec = ns / 1000000000, .tv_nsec = ns % 1000000000 };
+
+    if (ts.tv_nsec < 0) {
+        ts.tv_sec--;
+        ts.tv_nsec += 1000000000;
+    }
+    return ts;
+}
+
 bool
 stor_dlist_next(struct stor_dlist *l, size_t *i, const char **name, struct stor_stat *st,
                 bool *restat)
@@ -344,16 +490,15 @@ stor_dlist_next(struct stor_dlist *l, size_t *i, const char **name, struct stor_
 
     *name = l->names + e->off;
     *restat = e->restat;
-    st->is_dir = false;     /* a folder is always stat'ed anew */
+    if (e->restat)
+        return true;    /* the caller stats it */
+    st->is_dir = false;
     st->size = e->size;
     st->ino = e->ino;
     st->dev = l->dev;
     st->nlink = 1;
-    st->mtime.tv_sec = e->mtime_s;
-    st->mtime.tv_nsec = e->mtime_ns;
-    st->ctime.tv_sec = e->ctime_s;
-    st->ctime.tv_nsec = e->ctime_ns;
-    st->btime.tv_sec = e->btime_s;
-    st->btime.tv_nsec = e->btime_ns;
+    st->mtime = stor_dc_ts(e->mtime);
+    st->ctime = stor_dc_ts(e->ctime);
+    st->btime = stor_dc_ts(e->btime);
     return true;
 }

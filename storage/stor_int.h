@@ -113,11 +113,11 @@ struct stor_dfill {
     uint64_t gen;
     int64_t born_ms;
     uint64_t dev;
-    struct stor_dent *e;
-    size_t n, cap;
+    struct stor_dlist *check;   /* the kept listing, too old, checked against this read */
+    struct stor_dent *e;        /* mappings of STOR_DC_LIST_MAX bytes */
+    size_t n;
     char *names;
-    size_t nlen, ncap;
-    size_t bytes;
+    size_t nlen;
 };
 struct stor_dlist *stor_dcache_get(int dirfd, struct stor_dfill *fill);
 void stor_dfill_add(struct stor_dfill *f, const char *name, const struct stor_stat *st);

@@ -1586,39 +1586,61 @@ test_listing_kept_restats_folders_and_linked_files(void **state)
 
 /*
  * A write through a shared mapping reaches no inotify watch: a kept listing
- * is read from the disk again once it is two seconds old, which bounds how
- * long such a change goes unseen.
+ * is checked against the disk once it is two seconds old, which bounds how
+ * long such a change goes unseen. Checked and found the same, it is kept on.
  */
 static void
-test_listing_read_again_after_two_seconds(void **state)
+test_listing_checked_again_after_two_seconds(void **state)
 {
     struct t_fx *fx = *state;
+    struct stor_dir *d = NULL;
     struct stor_stat st;
     struct stat sb;
+    const char *name;
+    char last[16] = "", rel[32];
     char *m;
     int fd;
     bool kept;
 
     t_mkdir(fx, fx->r1, "M");
-    t_mkfile(fx, fx->r1, "M/a", "0123456789", 10);
-    fd = open(t_abs(fx, fx->r1, "M/a"), O_RDWR | O_CLOEXEC);
+    for (int i = 0; i < 5; i++)
+        t_mkfile(fx, fx->r1, cf_pool_printf(fx->pool, "M/f%d", i), "0123456789", 10);
+    /* the entry the folder gives last: what matched before it is carried over */
+    assert_int_equal(stor_dir_open(fx->r1, "M", &d), 0);
+    while (stor_dir_next(d, &name, &st) == 1)
+        snprintf(last, sizeof(last), "%s", name);
+    stor_dir_close(d);
+    snprintf(rel, sizeof(rel), "M/%s", last);
+    fd = open(t_abs(fx, fx->r1, rel), O_RDWR | O_CLOEXEC);
     assert_true(fd >= 0);
     m = mmap(NULL, 10, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     assert_true(m != MAP_FAILED);
     close(fd);          /* the mapping keeps the file open: IN_CLOSE_WRITE at munmap */
-    assert_string_equal(t_stor_ls(fx, fx->r1, "M"), "a:10");
-    assert_string_equal(t_stor_ls_kept(fx, fx->r1, "M", &kept), "a:10");
+    assert_string_equal(t_stor_ls(fx, fx->r1, "M"), "f0:10,f1:10,f2:10,f3:10,f4:10");
+    assert_string_equal(t_stor_ls_kept(fx, fx->r1, "M", &kept), "f0:10,f1:10,f2:10,f3:10,f4:10");
     assert_true(kept);
     usleep(10 * 1000);
     m[0] = 'X';         /* a new mtime, and no event */
-    assert_int_equal(stat(t_abs(fx, fx->r1, "M/a"), &sb), 0);
-    st = t_stor_entry(fx->r1, "M", "a", &kept);
+    assert_int_equal(stat(t_abs(fx, fx->r1, rel), &sb), 0);
+    st = t_stor_entry(fx->r1, "M", last, &kept);
     assert_true(kept);  /* not seen yet */
     usleep(2100 * 1000);
-    st = t_stor_entry(fx->r1, "M", "a", &kept);
+    st = t_stor_entry(fx->r1, "M", last, &kept);
     assert_false(kept);
     assert_int_equal(st.mtime.tv_sec, sb.st_mtim.tv_sec);
     assert_int_equal(st.mtime.tv_nsec, sb.st_mtim.tv_nsec);
+    /* the listing kept from that reading has it, and the others as they were */
+    st = t_stor_entry(fx->r1, "M", last, &kept);
+    assert_true(kept);
+    assert_int_equal(st.mtime.tv_nsec, sb.st_mtim.tv_nsec);
+    assert_string_equal(t_stor_ls_kept(fx, fx->r1, "M", &kept), "f0:10,f1:10,f2:10,f3:10,f4:10");
+    assert_true(kept);
+    /* two seconds on, nothing changed: checked once, then trusted again */
+    usleep(2100 * 1000);
+    assert_string_equal(t_stor_ls_kept(fx, fx->r1, "M", &kept), "f0:10,f1:10,f2:10,f3:10,f4:10");
+    assert_false(kept);
+    assert_string_equal(t_stor_ls_kept(fx, fx->r1, "M", &kept), "f0:10,f1:10,f2:10,f3:10,f4:10");
+    assert_true(kept);
     munmap(m, 10);
 }
 
@@ -1656,7 +1678,40 @@ test_listing_changed_or_cut_short_is_not_kept(void **state)
     assert_false(kept);
 }
 
-/* A folder whose listing would take more than half the budget is read each time. */
+/* Two listings of a folder at once: the first keeps what it reads, the other only reads. */
+static void
+test_listing_read_by_two_at_once_is_kept_by_the_first(void **state)
+{
+    struct t_fx *fx = *state;
+    struct stor_dir *d1 = NULL, *d2 = NULL;
+    struct stor_stat st;
+    const char *name;
+    size_t n1 = 0, n2 = 0;
+    bool kept;
+
+    t_mkdir(fx, fx->r1, "T2");
+    for (int i = 0; i < 5; i++)
+        t_mkfile_s(fx, fx->r1, cf_pool_printf(fx->pool, "T2/f%d", i), "x");
+    assert_int_equal(stor_dir_open(fx->r1, "T2", &d1), 0);
+    assert_int_equal(stor_dir_open(fx->r1, "T2", &d2), 0);
+    assert_false(stor_dir_cached(d1));
+    assert_false(stor_dir_cached(d2));
+    while (stor_dir_next(d2, &name, &st) == 1)
+        n2++;
+    stor_dir_close(d2);
+    /* the second kept nothing: the first is still reading */
+    assert_string_equal(t_stor_ls_kept(fx, fx->r1, "T2", &kept), "f0:1,f1:1,f2:1,f3:1,f4:1");
+    assert_false(kept);
+    while (stor_dir_next(d1, &name, &st) == 1)
+        n1++;
+    stor_dir_close(d1);
+    assert_int_equal(n1, 5);
+    assert_int_equal(n2, 5);
+    assert_string_equal(t_stor_ls_kept(fx, fx->r1, "T2", &kept), "f0:1,f1:1,f2:1,f3:1,f4:1");
+    assert_true(kept);
+}
+
+/* A folder whose listing would take more than a quarter of the budget is read each time. */
 static void
 test_listing_of_a_huge_folder_is_not_kept(void **state)
 {
@@ -1670,7 +1725,7 @@ test_listing_of_a_huge_folder_is_not_kept(void **state)
     memset(pad, 'n', sizeof(pad) - 1);
     pad[sizeof(pad) - 1] = '\0';
     t_mkdir(fx, fx->r1, "H");
-    /* 16,000 entries of some 340 bytes each: 5 MiB, over the 4 MiB a listing may take */
+    /* 16,000 entries of some 290 bytes each: 4.6 MB, over the 2 MiB a listing may take */
     for (int i = 0; i < 16000; i++) {
         snprintf(rel, sizeof(rel), "H/%s%05d", pad, i);
         int fd = open(t_abs(fx, fx->r1, rel), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
@@ -2579,8 +2634,9 @@ main(void)
         T(test_dir_next_ends_with_0_when_entries_vanish_during_the_listing),
         T(test_listing_kept_until_the_folder_changes),
         T(test_listing_kept_restats_folders_and_linked_files),
-        T(test_listing_read_again_after_two_seconds),
+        T(test_listing_checked_again_after_two_seconds),
         T(test_listing_changed_or_cut_short_is_not_kept),
+        T(test_listing_read_by_two_at_once_is_kept_by_the_first),
         T(test_listing_of_a_huge_folder_is_not_kept),
         T(test_dir_open_errors),
         T(test_dir_listing_of_1000_files_returns_each_once),
