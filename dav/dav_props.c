@@ -31,6 +31,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -139,6 +140,7 @@ struct dav_pmember {
 #define DAV_PF_NS 8             /* namespaces declared once, on the multistatus */
 
 struct dav_pmap {
+    atomic_uint refs;           /* of a shared one (dav_pmap_new) */
     struct cf_pool *pool;
     struct dav_pmember **b;
     size_t nb, n;
@@ -155,7 +157,7 @@ struct dav_pf_frame {
     char *path;                 /* repo-relative path of the collection */
     size_t plen;
     struct cf_buf href;         /* its href, ending in '/' */
-    struct dav_pmap props;
+    struct dav_pmap *props;     /* held */
     bool uniform;               /* no grant below it: each member holds fac */
     unsigned fac;
 };
@@ -264,6 +266,64 @@ dav_pmap_release(struct dav_pmap *m)
     cf_pool_free(m->pool);
     free(m->b);
     memset(m, 0, sizeof(*m));
+}
+
+static struct dav_pmap *
+dav_pmap_hold(struct dav_pmap *m)
+{
+    atomic_fetch_add_explicit(&m->refs, 1, memory_order_relaxed);
+    return m;
+}
+
+static void
+dav_pmap_put(struct dav_pmap *m)
+{
+    if (m != NULL && atomic_fetch_sub_explicit(&m->refs, 1, memory_order_acq_rel) == 1) {
+        dav_pmap_release(m);
+        free(m);
+    }
+}
+
+void
+dav_ctx_release(struct dav_ctx *ctx)
+{
+    dav_pmap_put(ctx->pm);
+    free(ctx->pm_path);
+    ctx->pm = NULL;
+    ctx->pm_path = NULL;
+}
+
+/*
+ * The dead properties of the members of repo/path, held: the ones this
+ * thread loaded last if its database connection has seen no write since
+ * (Explorer and sync clients list the same folders again and again, and
+ * concurrent listings of one folder then share one copy), else loaded now
+ * and kept in their place.
+ */
+static struct dav_pmap *
+dav_pmap_of(struct dav_req *d, struct stor_repo *repo, const char *path)
+{
+    struct dav_ctx *ctx = d->ctx;
+    struct stor_db_mark mark;
+    struct dav_pmap *m;
+    bool markable = stor_db_mark(ctx->db, &mark) == 0;
+
+    if (markable && ctx->pm != NULL && ctx->pm_repo == repo->id &&
+        strcmp(ctx->pm_path, path) == 0 && ctx->pm_mark.version == mark.version &&
+        ctx->pm_mark.changes == mark.changes)
+        return dav_pmap_hold(ctx->pm);
+    m = cf_xcalloc(1, sizeof(*m));
+    atomic_init(&m->refs, 1);
+    /* marked before the query: a write after the mark shows at the next one */
+    stor_props_children(ctx->db, repo, path, dav_pmap_add, m);
+    dav_ctx_release(ctx);
+    if (markable) {
+        ctx->pm = dav_pmap_hold(m);
+        ctx->pm_repo = repo->id;
+        ctx->pm_path = cf_xstrdup(path);
+        ctx->pm_mark = mark;
+    }
+    return m;
 }
 
 /* The dead properties of member, or NULL. */
@@ -845,7 +905,7 @@ dav_pf_pop(struct dav_propfind *pf)
     struct dav_pf_frame *f = &pf->stack[--pf->top];
 
     stor_dir_close(f->dir);
-    dav_pmap_release(&f->props);
+    dav_pmap_put(f->props);
     cf_buf_release(&f->href);
     free(f->path);
     memset(f, 0, sizeof(*f));
@@ -872,8 +932,8 @@ dav_pf_push(struct dav_req *d, struct dav_propfind *pf, struct stor_repo *repo,
     f->path = cf_xstrdup(path);
     cf_buf_init(&f->href);
     dav_href_path(&f->href, repo, path, true);
-    /* one query per collection for all its members' dead properties */
-    stor_props_children(d->ctx->db, repo, path, dav_pmap_add, &f->props);
+    /* one query per collection for all its members' dead properties, if that */
+    f->props = dav_pmap_of(d, repo, path);
     /* and, in the usual case of no grant below it, one permission check */
     f->uniform = !acl_engine_has_grants_under(d->ctx->acl, repo, path);
     if (f->uniform)
@@ -989,7 +1049,7 @@ dav_pf_produce(struct cf_req *req, struct cf_buf *out)
         DAV_BUF_ADDL(out, "<D:multistatus xmlns:D=\"DAV:\"");
         dav_pf_declare(d, pf, &self, out);
         if (pf->top > 0)
-            dav_pf_declare(d, pf, &pf->stack[0].props, out);
+            dav_pf_declare(d, pf, pf->stack[0].props, out);
         DAV_BUF_ADDL(out, ">");
         dav_write_entry(d, pf, &e, out);
         dav_pmap_release(&self);
@@ -1062,7 +1122,7 @@ dav_pf_produce(struct cf_req *req, struct cf_buf *out)
         e.name = name;
         e.dirfd = stor_dir_fd(f->dir);
         e.base = &f->href;
-        e.dead = dav_pmap_get(&f->props, name);
+        e.dead = dav_pmap_get(f->props, name);
         dav_write_entry(d, pf, &e, out);
         if (child.st.is_dir && pf->depth == DAV_DEPTH_INFINITY)
             dav_pf_push(d, pf, child.repo, pathbuf);

@@ -86,6 +86,7 @@ cf_app_thread_free(void *tctx)
     if (t == NULL)
         return;
     cf_auth_cache_free(t->cache);
+    dav_ctx_release(&t->dav);
     stor_mime_free(t->mime);
     stor_fcache_free(t->fcache);
     stor_db_free(t->db);

@@ -271,6 +271,21 @@ fail:
 }
 
 int
+stor_db_mark(struct stor_db *db, struct stor_db_mark *m)
+{
+    sqlite3_stmt *st = stor_sql(db, "PRAGMA data_version");
+    int rc;
+
+    if (st == NULL)
+        return -EIO;
+    rc = sqlite3_step(st);
+    m->version = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    stor_stmt_done(st);
+    m->changes = sqlite3_total_changes64(db->h);
+    return rc == SQLITE_ROW ? 0 : stor_sqlite_err(db, rc, __func__);
+}
+
+int
 stor_db_open(const char *path, struct stor_db **out)
 {
     struct stor_db *db = cf_xcalloc(1, sizeof(*db));

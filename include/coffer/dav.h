@@ -18,12 +18,11 @@
 #include <stdint.h>
 
 #include "coffer/http.h"
+#include "coffer/storage.h"
 #include "coffer/str.h"
 
 struct acl_engine;
-struct stor_db;
-struct stor_mime;
-struct stor_repos;
+struct dav_pmap;
 
 /* What a worker thread gives the WebDAV handlers (borrowed). */
 struct dav_ctx {
@@ -33,7 +32,15 @@ struct dav_ctx {
     struct stor_mime *mime;
     struct stor_fcache *fcache;
     struct acl_engine *acl;
+    /* the dead properties of the members of the collection this thread
+     * listed last, while its database connection sees no write (dav_props.c) */
+    struct dav_pmap *pm;
+    int64_t pm_repo;
+    char *pm_path;
+    struct stor_db_mark pm_mark;
 };
+/* Frees what the thread's ctx keeps between requests. */
+void dav_ctx_release(struct dav_ctx *ctx);
 
 int dav_begin(struct dav_ctx *ctx, struct cf_req *req);
 /* May run on a blocking-work thread with that thread's ctx (see below). */

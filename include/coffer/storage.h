@@ -40,6 +40,16 @@ struct stor_repo;
  * up to date. Caller frees with stor_db_free().
  */
 int stor_db_open(const char *path, struct stor_db **out);
+/*
+ * A mark of the database's state as this connection sees it: equal marks
+ * mean nothing was written between them, by another connection (its
+ * data_version) or by this one (its count of changed rows). 0 or -EIO.
+ */
+struct stor_db_mark {
+    int64_t version;
+    int64_t changes;
+};
+int stor_db_mark(struct stor_db *db, struct stor_db_mark *m);
 void stor_db_free(struct stor_db *db);
 /* BEGIN IMMEDIATE / COMMIT / ROLLBACK. */
 int stor_db_begin(struct stor_db *db);

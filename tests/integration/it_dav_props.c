@@ -455,6 +455,108 @@ it_propfind_listing_shows_changes_made_on_the_disk(void **state)
     }
 }
 
+/* PROPPATCH setting T:v of path to value (or removing it, value NULL). */
+static const char *
+it_patch_v(const char *value)
+{
+    return value != NULL
+        ? it_fmt("<?xml version=\"1.0\" encoding=\"utf-8\"?>"
+                 "<D:propertyupdate xmlns:D=\"DAV:\" xmlns:T=\"urn:example:t\">"
+                 "<D:set><D:prop><T:v>%s</T:v></D:prop></D:set></D:propertyupdate>", value)
+        : "<?xml version=\"1.0\" encoding=\"utf-8\"?>"
+          "<D:propertyupdate xmlns:D=\"DAV:\" xmlns:T=\"urn:example:t\">"
+          "<D:remove><D:prop><T:v/></D:prop></D:remove></D:propertyupdate>";
+}
+
+/* What a Depth 1 listing of /dav/admin/pfv/ says T:v of member is ("" if none). */
+static const char *
+it_listed_v(struct t_resp *r, const char *member)
+{
+    char *v;
+    const char *out;
+
+    assert_int_equal(r->status, 207);
+    v = t_xpath_string(r, it_fmt("%s/*[local-name()='v']",
+                                  it_prop(it_fmt("/dav/admin/pfv/%s", member), 200)));
+    out = it_fmt("%s", v != NULL ? v : "");
+    free(v);
+    return out;
+}
+
+/*
+ * A thread keeps the dead properties of the collection it listed last while
+ * its database connection sees no write: every change, made on the same
+ * connection or another, by PROPPATCH, MOVE or DELETE, shows in the next
+ * listing.
+ */
+static void
+it_propfind_dead_properties_follow_every_change(void **state)
+{
+    struct t_server *s = *state;
+    struct t_resp r;
+    char req[2048];
+    int fd;
+
+    assert_int_equal(t_status(s, "MKCOL", "/dav/admin/pfv/", NULL, NULL), 201);
+    assert_int_equal(it_put(s, "/dav/admin/pfv/a.txt", "a"), 201);
+    assert_int_equal(it_put(s, "/dav/admin/pfv/b.txt", "b"), 201);
+    /* new connections: either worker thread, in turn */
+    for (int round = 0; round < 6; round++) {
+        char v[8];
+
+        snprintf(v, sizeof(v), "v%d", round);
+
+        assert_int_equal(t_status(s, "PROPPATCH", "/dav/admin/pfv/a.txt", NULL, it_patch_v(v)),
+                         207);
+        for (int again = 0; again < 2; again++) {
+            assert_int_equal(t_reqs(s, &r, "PROPFIND", "/dav/admin/pfv/", "Depth: 1\n",
+                                     it_propfind_allprop), 0);
+            assert_string_equal(it_listed_v(&r, "a.txt"), v);
+            t_resp_release(&r);
+        }
+    }
+    /* one connection: the same thread lists, changes and lists again */
+    fd = t_conn_open(s);
+    assert_true(fd >= 0);
+    for (int round = 0; round < 3; round++) {
+        char want[16], body[512];
+
+        snprintf(want, sizeof(want), round == 2 ? "" : "same%d", round);
+        snprintf(body, sizeof(body), "%s", it_patch_v(round == 2 ? NULL : want));
+
+        snprintf(req, sizeof(req), "PROPPATCH /dav/admin/pfv/b.txt HTTP/1.1\r\nHost: x\r\n"
+                 "Authorization: Basic YWRtaW46Q29mZmVyLXRlc3QtcHcx\r\n"
+                 "Content-Length: %zu\r\n\r\n%s", strlen(body), body);
+        assert_int_equal(t_conn_send_raw(fd, req, strlen(req)), 0);
+        assert_int_equal(t_conn_read(fd, &r, false, 5000), 0);
+        assert_int_equal(r.status, 207);
+        t_resp_release(&r);
+        snprintf(req, sizeof(req), "PROPFIND /dav/admin/pfv/ HTTP/1.1\r\nHost: x\r\n"
+                 "Authorization: Basic YWRtaW46Q29mZmVyLXRlc3QtcHcx\r\nDepth: 1\r\n"
+                 "Content-Length: %zu\r\n\r\n%s", strlen(it_propfind_allprop),
+                 it_propfind_allprop);
+        assert_int_equal(t_conn_send_raw(fd, req, strlen(req)), 0);
+        assert_int_equal(t_conn_read(fd, &r, false, 5000), 0);
+        assert_string_equal(it_listed_v(&r, "b.txt"), want);
+        t_resp_release(&r);
+    }
+    close(fd);
+    /* properties travel with a MOVE and go with a DELETE */
+    assert_int_equal(t_status(s, "MOVE", "/dav/admin/pfv/a.txt",
+                              "Destination: /dav/admin/pfv/c.txt\n", NULL), 201);
+    assert_int_equal(t_reqs(s, &r, "PROPFIND", "/dav/admin/pfv/", "Depth: 1\n",
+                             it_propfind_allprop), 0);
+    assert_string_equal(it_listed_v(&r, "c.txt"), "v5");
+    it_assert_xc(&r, "/D:multistatus/D:response[D:href='/dav/admin/pfv/a.txt']", 0);
+    t_resp_release(&r);
+    assert_int_equal(t_status(s, "DELETE", "/dav/admin/pfv/c.txt", NULL, NULL), 204);
+    assert_int_equal(it_put(s, "/dav/admin/pfv/c.txt", "new"), 201);
+    assert_int_equal(t_reqs(s, &r, "PROPFIND", "/dav/admin/pfv/", "Depth: 1\n",
+                             it_propfind_allprop), 0);
+    assert_string_equal(it_listed_v(&r, "c.txt"), "");
+    t_resp_release(&r);
+}
+
 static void
 it_propfind_hrefs_are_percent_encoded(void **state)
 {
@@ -814,6 +916,7 @@ main(void)
         cmocka_unit_test(it_propfind_allprop_of_a_file_has_the_live_properties),
         cmocka_unit_test(it_propfind_collection_is_a_collection_with_a_slash_href),
         cmocka_unit_test(it_propfind_listing_shows_changes_made_on_the_disk),
+        cmocka_unit_test(it_propfind_dead_properties_follow_every_change),
         cmocka_unit_test(it_propfind_hrefs_are_percent_encoded),
         cmocka_unit_test(it_propfind_allprop_include_adds_quota_available_bytes),
         cmocka_unit_test(it_propfind_propname_lists_names_as_empty_elements),
