@@ -20,16 +20,20 @@
  *   every use of the cache first reads the queue: a listing begun after a
  *   change has returned never shows the folder as it was before it.
  * - A write through a shared mmap() reaches no watch until the mapping is
- *   let go (the file's last close). A listing is therefore read again from
+ *   let go (the file's last close). A listing is therefore checked against
  *   the disk once it is STOR_DC_AGE_MS old, which bounds how long such a
- *   change can go unseen, as NFS clients bound their attribute caches.
+ *   change can go unseen, as NFS clients bound their attribute caches: the
+ *   next reader reads the folder and compares; if nothing differs, the
+ *   listing is trusted again, otherwise what he read replaces it.
  *
  * One cache for the process, under a mutex held only to look up, publish
  * and read the event queue. A published listing does not change; a reader
- * holds a reference to it and walks it without the lock. A listing read
- * from the disk is published only if no event for its folder arrived since
- * its watch was set, which the caller set before reading. If inotify cannot
- * be had (or its watches run out) listings are read from the disk as before.
+ * holds a reference to it and walks it without the lock. One reader at a
+ * time reads a folder to keep it (the others meanwhile read it and keep
+ * nothing), and what he read is published only if no event for the folder
+ * arrived since its watch was set, which was before he began. If inotify
+ * cannot be had (or its watches run out) listings are read from the disk as
+ * before.
  */
 #include "config.h"
 
