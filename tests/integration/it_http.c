@@ -165,6 +165,17 @@ it_send_put_head(int fd, const char *name, size_t size)
     it_send_crlf(fd, head);
 }
 
+/* Reads the next response on fd: a 200 whose body is size bytes of data. */
+static void
+it_read_200_with(int fd, const void *data, size_t size)
+{
+    assert_int_equal(t_conn_read(fd, &it_r, false, 0), 0);
+    assert_int_equal(it_r.status, 200);
+    assert_int_equal(it_r.body_len, size);
+    assert_memory_equal(it_r.body, data, size);
+    t_resp_release(&it_r);
+}
+
 /* A whole PUT on the connection; its response is left in it_r. */
 static int
 it_put_on(int fd, const char *name, const void *data, size_t size)
@@ -490,11 +501,7 @@ it_large_put_in_pieces_then_pipelined_get(void **state)
     assert_int_equal(t_conn_read(fd, &it_r, false, 0), 0);
     assert_int_equal(it_r.status, 201);
     t_resp_release(&it_r);
-    assert_int_equal(t_conn_read(fd, &it_r, false, 0), 0);
-    assert_int_equal(it_r.status, 200);
-    assert_int_equal(it_r.body_len, size);
-    assert_memory_equal(it_r.body, data, size);
-    t_resp_release(&it_r);
+    it_read_200_with(fd, data, size);
     it_close(fd);
     it_assert_disk(s, "pieces.bin", data, size);
 }
@@ -831,11 +838,7 @@ it_head_has_get_length_and_no_body(void **state)
 
     /* and the next answer on the connection starts cleanly */
     assert_int_equal(t_conn_send(fd, "GET /dav/admin/head.bin HTTP/1.1\nHost: x\n" T_AUTH "\n"), 0);
-    assert_int_equal(t_conn_read(fd, &it_r, false, 0), 0);
-    assert_int_equal(it_r.status, 200);
-    assert_int_equal(it_r.body_len, size);
-    assert_memory_equal(it_r.body, data, size);
-    t_resp_release(&it_r);
+    it_read_200_with(fd, data, size);
     it_close(fd);
 }
 
